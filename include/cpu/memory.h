@@ -92,10 +92,42 @@ void address_space_stq(AddressSpace *as, uint64_t addr, uint64_t val);
 uint64_t address_space_read_sized(AddressSpace *as, uint64_t addr, unsigned size);
 void address_space_write_sized(AddressSpace *as, uint64_t addr, uint64_t val, unsigned size);
 
-/* Writes to guest RAM from outside the CPU must call this (the
- * address_space_* helpers do) so stale translations and dirty bits are
- * handled. Installed by the CPU core. */
+/* ---- for the CPU core: lookups, code invalidation, map changes ---- */
+
+/* Every RAM/ROM region gets a range in one "RAM address" space, so the
+ * CPU can key its per-page code tracking by a single number. */
+uint64_t memory_region_ram_addr(const MemoryRegion *mr);
+bool memory_region_is_ram(const MemoryRegion *mr);   /* RAM or ROM */
+bool memory_region_is_rom(const MemoryRegion *mr);   /* ROM, or RAM set read-only */
+bool memory_region_is_logging(const MemoryRegion *mr);
+void memory_region_set_dirty(MemoryRegion *mr, uint64_t offset, uint64_t len);
+
+/* What lies at one address of an address space. The range [start, end]
+ * (inclusive, guest addresses) is uniformly backed by 'mr' at
+ * mr_offset + (addr - start). 'host' points at the byte for 'addr' when
+ * mr is RAM or ROM, else NULL. mr is NULL for unassigned space. */
+typedef struct MemoryLookup {
+    MemoryRegion *mr;
+    uint8_t *host;
+    uint64_t mr_offset;   /* offset of 'addr' inside mr */
+    uint64_t start, end;  /* the uniform range holding addr */
+    bool readonly;        /* writes must not go to 'host' */
+} MemoryLookup;
+void address_space_lookup(AddressSpace *as, uint64_t addr, MemoryLookup *out);
+
+/* Reads and writes through a region's callbacks (or RAM), with the
+ * size splitting/widening the region asks for. 'offset' is inside mr. */
+uint64_t memory_region_dispatch_read(MemoryRegion *mr, uint64_t offset, unsigned size);
+void memory_region_dispatch_write(MemoryRegion *mr, uint64_t offset, uint64_t val, unsigned size);
+
+/* Called for every write to RAM that does not come from the CPU's own
+ * fast path (DMA, debugger, loaders), so the CPU can drop translated
+ * code for those pages. One notifier (the CPU core installs it). */
 typedef void MemoryWriteNotify(void *opaque, uint64_t ram_addr, uint64_t len);
+void memory_set_write_notify(MemoryWriteNotify *fn, void *opaque);
+/* Called after an address space's map changed (the CPU flushes its TLB). */
+typedef void MemoryMapNotify(void *opaque, AddressSpace *as);
+void memory_set_map_notify(MemoryMapNotify *fn, void *opaque);
 
 /* Prints the flattened map (monitor "info mtree"). */
 typedef void MemoryPrintFn(void *opaque, const char *line);

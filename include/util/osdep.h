@@ -24,10 +24,10 @@
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 #endif
 
-#define KiB (1024ULL)
-#define MiB (1024ULL * KiB)
-#define GiB (1024ULL * MiB)
-#define TiB (1024ULL * GiB)
+#define KiB ((uint64_t)1024)
+#define MiB (1024 * KiB)
+#define GiB (1024 * MiB)
+#define TiB (1024 * GiB)
 
 /* Alignment helpers; 'n' must be a power of two for the _POW2 forms. */
 #define ALIGN_DOWN(x, n) ((x) / (n) * (n))
