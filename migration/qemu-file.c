@@ -369,7 +369,8 @@ size_t qemu_get_buffer(QEMUFile *f, uint8_t *buf, size_t len)
         }
     }
     if (done < len) {
-        memset(buf + done, 0, len - done);
+        /* Failed reads yield zeroes, never a mix of data and zeroes. */
+        memset(buf, 0, len);
     }
     return done;
 }
