@@ -24,6 +24,7 @@ struct QEMUFile {
     bool writable;
     bool seekable;
     bool validating;
+    bool trusted;
     int64_t size;         /* readers: total bytes, or -1 */
 
     /* Writers: 'pos' is the stream offset of the first queued byte;
@@ -139,6 +140,16 @@ void qemu_file_set_validating(QEMUFile *f, bool validating)
 bool qemu_file_is_validating(QEMUFile *f)
 {
     return f->validating;
+}
+
+void qemu_file_set_trusted(QEMUFile *f, bool trusted)
+{
+    f->trusted = trusted;
+}
+
+bool qemu_file_is_trusted(QEMUFile *f)
+{
+    return f->trusted;
 }
 
 int64_t qemu_ftell(QEMUFile *f)

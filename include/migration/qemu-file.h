@@ -149,5 +149,10 @@ void qemu_file_clear_error(QEMUFile *f);
  * copy) and must not touch anything outside *pv (timers, IRQs). */
 void qemu_file_set_validating(QEMUFile *f, bool validating);
 bool qemu_file_is_validating(QEMUFile *f);
+/* A stream this process wrote itself moments ago (the loader's backup
+ * of device state): checks that compare loaded values with the running
+ * machine (_EQUAL, _LE) are skipped, since the machine moved. */
+void qemu_file_set_trusted(QEMUFile *f, bool trusted);
+bool qemu_file_is_trusted(QEMUFile *f);
 
 #endif
