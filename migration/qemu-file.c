@@ -14,6 +14,8 @@
 #include "util/strbuf.h"
 
 #define IO_BUF_SIZE (256 * 1024)
+/* Memory streams: small, so short-lived files stay below mmap sizes. */
+#define MEM_BUF_SIZE (32 * 1024)
 #define MAX_IOV 256
 /* get_buffer reads at least this much straight into the destination. */
 #define DIRECT_READ_MIN (64 * 1024)
@@ -33,6 +35,7 @@ struct QEMUFile {
      * buf_len) is unread; eof means the backend reported the end. */
     int64_t pos;
     uint8_t *buf;
+    size_t buf_size;
     size_t buf_len;
     size_t buf_index;
     bool eof;
@@ -53,8 +56,16 @@ static QEMUFile *qemu_file_new(const QEMUFileOps *ops, void *opaque, bool writab
     f->opaque = opaque;
     f->writable = writable;
     f->size = -1;
+    f->buf_size = IO_BUF_SIZE;
     f->buf = xmalloc(IO_BUF_SIZE);
     return f;
+}
+
+static void use_small_buffer(QEMUFile *f)
+{
+    free(f->buf);
+    f->buf_size = MEM_BUF_SIZE;
+    f->buf = xmalloc(MEM_BUF_SIZE);
 }
 
 QEMUFile *qemu_file_new_input(const QEMUFileOps *ops, void *opaque,
@@ -195,7 +206,7 @@ static void add_iov(QEMUFile *f, const uint8_t *p, size_t len, bool from_buf)
     struct iovec *last = f->iovcnt ? &f->iov[f->iovcnt - 1] : NULL;
     if (last && (uint8_t *)last->iov_base + last->iov_len == p &&
         (!from_buf || ((uint8_t *)last->iov_base >= f->buf &&
-                       (uint8_t *)last->iov_base < f->buf + IO_BUF_SIZE))) {
+                       (uint8_t *)last->iov_base < f->buf + f->buf_size))) {
         last->iov_len += len;
     } else {
         if (f->iovcnt == MAX_IOV) {
@@ -221,13 +232,13 @@ void qemu_put_buffer(QEMUFile *f, const uint8_t *buf, size_t len)
         return;
     }
     while (len) {
-        if (f->buf_len == IO_BUF_SIZE) {
+        if (f->buf_len == f->buf_size) {
             qemu_fflush(f);
             if (f->error) {
                 return;
             }
         }
-        size_t n = MIN(len, IO_BUF_SIZE - f->buf_len);
+        size_t n = MIN(len, f->buf_size - f->buf_len);
         uint8_t *dst = f->buf + f->buf_len;
         memcpy(dst, buf, n);
         f->buf_len += n;
@@ -304,8 +315,8 @@ static size_t fill_buffer(QEMUFile *f)
         f->buf_len = avail;
         f->buf_index = 0;
     }
-    while (!f->eof && !f->error && f->buf_len < IO_BUF_SIZE) {
-        size_t want = IO_BUF_SIZE - f->buf_len;
+    while (!f->eof && !f->error && f->buf_len < f->buf_size) {
+        size_t want = f->buf_size - f->buf_len;
         int64_t at = f->pos + (int64_t)f->buf_len;
         if (f->size >= 0) {
             if (at >= f->size) {
@@ -783,7 +794,9 @@ static const QEMUFileOps mem_input_ops = {
 
 QEMUFile *qemu_file_new_mem_output(void)
 {
-    return qemu_file_new_output(&mem_output_ops, XNEW(MemBackend));
+    QEMUFile *f = qemu_file_new_output(&mem_output_ops, XNEW(MemBackend));
+    use_small_buffer(f);
+    return f;
 }
 
 const uint8_t *qemu_file_mem_output_data(QEMUFile *f, size_t *len)
@@ -818,5 +831,7 @@ QEMUFile *qemu_file_new_mem_input(const void *buf, size_t len)
     MemBackend *m = XNEW(MemBackend);
     m->rdata = buf;
     m->len = len;
-    return qemu_file_new_input(&mem_input_ops, m, (int64_t)len, true);
+    QEMUFile *f = qemu_file_new_input(&mem_input_ops, m, (int64_t)len, true);
+    use_small_buffer(f);
+    return f;
 }

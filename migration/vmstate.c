@@ -412,7 +412,37 @@ typedef struct LoadCtx {
      * hooks see loaded pointer targets) and freed at the end. */
     void **scratch;
     size_t nscratch;
+    /* Validation: the live struct being shadowed and its shadow, so that
+     * field_exists() callbacks (which read the live struct) can be shown
+     * the loaded values, as they will be in the commit pass. */
+    uint8_t *swap_live;
+    uint8_t *swap_shadow;
+    size_t swap_len;
 } LoadCtx;
+
+static bool load_field_exists(LoadCtx *c, const VMStateField *field, uint8_t *base,
+                              uint8_t *live, int version_id)
+{
+    if (!field->field_exists) {
+        return field->version_id <= version_id;
+    }
+    if (!c->dry) {
+        return field->field_exists(live, version_id);
+    }
+    if (!live || !c->swap_live) {
+        /* A scratch element of full size: safe to hand out. */
+        return field->field_exists(base, version_id);
+    }
+    /* Show the callback the loaded values in place, then put the live
+     * ones back: nothing else runs in between. */
+    uint8_t *saved = xmalloc(c->swap_len ? c->swap_len : 1);
+    memcpy(saved, c->swap_live, c->swap_len);
+    memcpy(c->swap_live, c->swap_shadow, c->swap_len);
+    bool exists = field->field_exists(live, version_id);
+    memcpy(c->swap_live, saved, c->swap_len);
+    free(saved);
+    return exists;
+}
 
 static void *scratch_new(LoadCtx *c, const void *copy_from, size_t bytes)
 {
@@ -438,7 +468,7 @@ static int load_field(LoadCtx *c, const VMStateDescription *vmsd, const VMStateF
     Error **errp = c->errp;
     int ret = 0;
 
-    if (!field_exists(field, live ? live : base, version_id)) {
+    if (!load_field_exists(c, field, base, live, version_id)) {
         if (field->flags & VMS_MUST_EXIST) {
             error_setg(errp, "'%s' field '%s' is missing from version %d",
                        vmsd_name(vmsd), field->name, version_id);
@@ -461,6 +491,23 @@ static int load_field(LoadCtx *c, const VMStateDescription *vmsd, const VMStateF
         error_setg(errp, "'%s' field '%s': %" PRId64 " bytes is too large",
                    vmsd_name(vmsd), field->name, bytes);
         return -EINVAL;
+    }
+
+    /* Each element takes at least a byte of the stream, buffers their
+     * whole size: refuse counts the rest of the stream cannot hold
+     * before allocating or copying anything for them. */
+    if (qemu_file_size(f) >= 0 && field->info != &vmstate_info_unused_buffer) {
+        int64_t left = qemu_file_size(f) - qemu_ftell(f);
+        int64_t need = (field->flags & (VMS_STRUCT | VMS_VSTRUCT)) ? 0 : n;
+        if (field->flags & (VMS_BUFFER | VMS_VBUFFER)) {
+            need = field->info == &vmstate_info_bitmap ? DIV_ROUND_UP(size, 64) * 8
+                                                       : size - (int64_t)field->start;
+        }
+        if (need > left) {
+            error_setg(errp, "'%s' field '%s': needs %" PRId64 " more bytes, only %" PRId64
+                       " left in the stream", vmsd_name(vmsd), field->name, need, left);
+            return -EINVAL;
+        }
     }
 
     uint8_t *target = base + field->offset;
@@ -544,9 +591,20 @@ static int load_field(LoadCtx *c, const VMStateDescription *vmsd, const VMStateF
         if (field->flags & (VMS_STRUCT | VMS_VSTRUCT)) {
             int v = (field->flags & VMS_VSTRUCT) ? field->struct_version_id
                                                   : field->vmsd->version_id;
+            uint8_t *sl = c->swap_live, *ss = c->swap_shadow;
+            size_t slen = c->swap_len;
+            if (c->dry && (field->flags & (VMS_POINTER | VMS_ARRAY_OF_POINTER))) {
+                /* A struct behind a pointer: its scratch copy is whole. */
+                c->swap_live = lelem;
+                c->swap_shadow = elem;
+                c->swap_len = (size_t)size;
+            }
             c->depth++;
             ret = load_vmsd(c, field->vmsd, elem, lelem, v);
             c->depth--;
+            c->swap_live = sl;
+            c->swap_shadow = ss;
+            c->swap_len = slen;
         } else {
             ret = field->info->get(f, elem + field->start, (size_t)size - field->start, field);
             if (ret < 0 || qemu_file_get_error(f)) {
@@ -677,6 +735,9 @@ int vmstate_load_state(QEMUFile *f, const VMStateDescription *vmsd, void *opaque
     size_t ext = vmsd_extent(vmsd, 0);
     uint8_t *shadow = xmalloc(ext ? ext : 1);
     memcpy(shadow, opaque, ext);
+    c.swap_live = opaque;
+    c.swap_shadow = shadow;
+    c.swap_len = ext;
     int ret = load_vmsd(&c, vmsd, shadow, opaque, version_id);
     for (size_t i = 0; i < c.nscratch; i++) {
         free(c.scratch[i]);

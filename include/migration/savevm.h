@@ -50,8 +50,10 @@
  * still fail after pass 1; then device state is restored from a backup
  * taken just before pass 2 (RAM keeps the loaded contents) and the error
  * says so. Hooks should therefore validate in check(), not post_load.
- * field_exists() callbacks see the live struct, so they should depend
- * on configuration or the version, not on fields of the same stream.
+ * In the validation pass field_exists() callbacks get the live struct
+ * with the values parsed so far swapped in for the duration of the call,
+ * so they see what they will see in the commit pass (except changes a
+ * pre_load hook would make: don't make field_exists depend on those).
  */
 #ifndef MIGRATION_SAVEVM_H
 #define MIGRATION_SAVEVM_H
