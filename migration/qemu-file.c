@@ -588,6 +588,8 @@ typedef struct FdBackend {
     bool seekable;
     int64_t base;        /* fd offset of stream offset 0 */
     char *path;          /* for messages, may be NULL */
+    uint8_t *stage;      /* gathers segments into one write */
+    size_t stage_cap;
 } FdBackend;
 
 static const char *fd_name(FdBackend *b)
@@ -606,10 +608,40 @@ static ssize_t fd_pread(void *opaque, void *buf, size_t len, int64_t pos, Error 
     return r;
 }
 
+static ssize_t fd_pwritev_direct(FdBackend *b, const struct iovec *iov, int iovcnt,
+                                 int64_t pos, Error **errp);
+
+/* Many small segments (page headers between pages) make the kernel's
+ * per-segment work dominate; one contiguous write is several times
+ * faster than the copy it costs. */
 static ssize_t fd_pwritev(void *opaque, const struct iovec *iov, int iovcnt,
                           int64_t pos, Error **errp)
 {
     FdBackend *b = opaque;
+    size_t total = 0;
+    for (int i = 0; i < iovcnt; i++) {
+        total += iov[i].iov_len;
+    }
+    if (iovcnt <= 2 || total > 8 * 1024 * 1024) {
+        return fd_pwritev_direct(b, iov, iovcnt, pos, errp);
+    }
+    if (total > b->stage_cap) {
+        free(b->stage);
+        b->stage = xmalloc(total);
+        b->stage_cap = total;
+    }
+    size_t at = 0;
+    for (int i = 0; i < iovcnt; i++) {
+        memcpy(b->stage + at, iov[i].iov_base, iov[i].iov_len);
+        at += iov[i].iov_len;
+    }
+    struct iovec one = { .iov_base = b->stage, .iov_len = total };
+    return fd_pwritev_direct(b, &one, 1, pos, errp);
+}
+
+static ssize_t fd_pwritev_direct(FdBackend *b, const struct iovec *iov, int iovcnt,
+                                 int64_t pos, Error **errp)
+{
     struct iovec local[MAX_IOV];
     size_t total = 0;
     int cnt = MIN(iovcnt, MAX_IOV);
@@ -668,6 +700,7 @@ static int fd_close(void *opaque, Error **errp)
         error_setg_errno(errp, -ret, "Could not close '%s'", fd_name(b));
     }
     free(b->path);
+    free(b->stage);
     free(b);
     return ret;
 }
