@@ -509,6 +509,9 @@ extern const VMStateInfo vmstate_info_nullptr;    /* NULL element marker */
 
 /* Saves/loads one description's fields and subsections (no section
  * framing). Loading checks versions; returns 0 or -errno with errp set.
+ * When f is in validation mode (qemu_file_is_validating) the load parses
+ * into scratch copies, runs only the check() hooks and leaves opaque and
+ * everything it points to untouched (see migration/savevm.h).
  * vmdesc, if not NULL, receives the JSON description of what was saved. */
 int vmstate_save_state(QEMUFile *f, const VMStateDescription *vmsd, void *opaque,
                        JsonWriter *vmdesc, Error **errp);
