@@ -11,6 +11,8 @@ struct PCIBus {
     MemoryRegion *mem;
     MemoryRegion *io;
     PCIDevice *devices[PCI_DEVFN_MAX];
+    PCIDevice *present[PCI_DEVFN_MAX];   /* the same, packed: interrupts scan this */
+    int npresent;
     PCIMapIRQFn *map_irq;
     PCISetIRQFn *set_irq;
     void *irq_opaque;
@@ -79,9 +81,9 @@ static bool device_asserts_intx(PCIDevice *d)
 
 int pci_bus_get_pirq_level(PCIBus *bus, int pirq)
 {
-    for (int i = 0; i < PCI_DEVFN_MAX; i++) {
-        PCIDevice *d = bus->devices[i];
-        if (d && device_asserts_intx(d) && device_pirq(d) == pirq) {
+    for (int i = 0; i < bus->npresent; i++) {
+        PCIDevice *d = bus->present[i];
+        if (device_asserts_intx(d) && device_pirq(d) == pirq) {
             return 1;
         }
     }
@@ -408,6 +410,7 @@ int pci_device_init(PCIDevice *d, PCIBus *bus, int devfn, const char *name,
     d->wmask[PCI_LATENCY_TIMER] = 0xff;
     d->wmask[PCI_INTERRUPT_LINE] = 0xff;
     bus->devices[devfn] = d;
+    bus->present[bus->npresent++] = d;
     return 0;
 }
 
@@ -425,8 +428,15 @@ void pci_device_exit(PCIDevice *d)
         }
         b->addr = PCI_BAR_UNMAPPED;
     }
-    if (d->devfn >= 0 && d->devfn < PCI_DEVFN_MAX && d->bus->devices[d->devfn] == d) {
-        d->bus->devices[d->devfn] = NULL;
+    PCIBus *bus = d->bus;
+    if (d->devfn >= 0 && d->devfn < PCI_DEVFN_MAX && bus->devices[d->devfn] == d) {
+        bus->devices[d->devfn] = NULL;
+    }
+    for (int i = 0; i < bus->npresent; i++) {
+        if (bus->present[i] == d) {
+            bus->present[i] = bus->present[--bus->npresent];
+            break;
+        }
     }
     d->bus = NULL;
     d->devfn = -1;
