@@ -27,7 +27,7 @@ if stale "$OUT/ext4.qcow2"; then
     mke2fs -q -t ext4 -L MINIPC-DATA -d "$WORK/disk" "$WORK/ext4.img" 64M >/dev/null ||
         die "mke2fs failed"
     to_qcow2 "$WORK/ext4.img" "$OUT/ext4.qcow2"
-    rm -f "$WORK/ext4.img"
+    rm -rf "$WORK/ext4.img" "$WORK/disk"
 fi
 
 if stale "$OUT/cd.iso" "$LINUX/vmlinuz" "$LINUX/initramfs.gz" "$LINUX/cmdline"; then
@@ -53,6 +53,7 @@ CFG
         -no-emul-boot -boot-load-size 4 -boot-info-table "$WORK/cd" ||
         die "genisoimage failed"
     mv -f "$OUT/cd.iso.tmp" "$OUT/cd.iso"
+    rm -rf "$WORK/cd"
 fi
 
 log "ready: $OUT (ext4.qcow2 $(size_of "$OUT/ext4.qcow2"), cd.iso $(size_of "$OUT/cd.iso") bytes)"

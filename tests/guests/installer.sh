@@ -19,7 +19,7 @@ need_cmd dpkg-deb dpkg
 mkdir -p "$OUT" "$WORK"
 
 deb=$(fetch_deb debian-installer-12-netboot-i386)
-if older_than_inputs "$WORK/.files" "$deb"; then
+if stale "$OUT/linux" "$deb" || stale "$OUT/initrd.gz" "$deb"; then
     # only the two files we need, not the whole 100 MB package
     log "extracting linux and initrd.gz from $(basename "$deb")"
     rm -rf "$WORK/root"
@@ -27,13 +27,12 @@ if older_than_inputs "$WORK/.files" "$deb"; then
     dpkg-deb --fsys-tarfile "$deb" |
         tar -x -C "$WORK/root" "./$IMAGES/linux" "./$IMAGES/initrd.gz" ||
         die "could not extract the installer from $deb"
-    : > "$WORK/.files"
+    for f in linux initrd.gz; do
+        mv -f "$WORK/root/$IMAGES/$f" "$OUT/$f"
+        touch "$OUT/$f"     # newer than the .deb it comes from
+    done
+    rm -rf "$WORK/root"
 fi
-for f in linux initrd.gz; do
-    if stale "$OUT/$f" "$WORK/.files"; then
-        cp "$WORK/root/$IMAGES/$f" "$OUT/$f.tmp" && mv -f "$OUT/$f.tmp" "$OUT/$f"
-    fi
-done
 
 if stale "$OUT/boot.qcow2" "$OUT/linux" "$OUT/initrd.gz"; then
     log "building the boot disk (syslinux on FAT16, 64 MiB)"
@@ -49,6 +48,6 @@ LABEL install
 CFG
     syslinux_disk "$OUT/boot.qcow2" 64 "$WORK/syslinux.cfg" "$OUT/linux" "$OUT/initrd.gz"
 fi
-echo "$CMDLINE" > "$OUT/cmdline.tmp" && mv -f "$OUT/cmdline.tmp" "$OUT/cmdline"
+write_if_changed "$OUT/cmdline" "$CMDLINE"
 
 log "ready: $OUT (linux $(size_of "$OUT/linux"), initrd.gz $(size_of "$OUT/initrd.gz"), boot.qcow2 $(size_of "$OUT/boot.qcow2") bytes)"

@@ -25,6 +25,19 @@ PROG=$(basename "$0" .sh)
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
 
+# One builder at a time per cache (two test processes may both build on
+# demand). The scripts a builder runs inherit its lock.
+if [ -z "${MINIPC_GUESTS_LOCKED:-}" ] && command -v flock >/dev/null 2>&1; then
+    mkdir -p "$CACHE" || die "cannot create the cache directory $CACHE"
+    exec 9>"$CACHE/.lock"
+    if ! flock -n 9; then
+        log "waiting for another build in $CACHE"
+        flock 9
+    fi
+    MINIPC_GUESTS_LOCKED=1
+    export MINIPC_GUESTS_LOCKED
+fi
+
 # need_cmd COMMAND PACKAGE: fail early with a useful hint.
 need_cmd() {
     command -v "$1" >/dev/null 2>&1 ||
@@ -147,6 +160,14 @@ extract_deb() {
         mkdir -p "$2"
         dpkg-deb -x "$1" "$2" || die "could not extract $1"
         : > "$2/.extracted"
+    fi
+}
+
+# write_if_changed FILE TEXT: keeps FILE (and its date) when it already
+# holds TEXT, so that what depends on it is not rebuilt
+write_if_changed() {
+    if [ ! -f "$1" ] || [ "$(cat "$1")" != "$2" ]; then
+        printf '%s\n' "$2" > "$1.tmp" && mv -f "$1.tmp" "$1"
     fi
 }
 

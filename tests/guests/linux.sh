@@ -30,24 +30,27 @@ if [ -z "$kpkg" ] || [ "$REFRESH" = 1 ]; then
 fi
 bbpkg=$(fetch_deb busybox-static)
 
-extract_deb "$kpkg" "$WORK/kernel"
-extract_deb "$bbpkg" "$WORK/busybox"
-
-vmlinuz=$(ls "$WORK"/kernel/boot/vmlinuz-* 2>/dev/null | head -n 1)
-[ -n "$vmlinuz" ] || die "no /boot/vmlinuz-* in $kpkg"
-if stale "$OUT/vmlinuz" "$vmlinuz"; then
+# The unpacked kernel package is big (~190 MB): unpack it only to build,
+# and drop it afterwards.
+if stale "$OUT/vmlinuz" "$kpkg" ||
+        stale "$OUT/initramfs.gz" "$kpkg" "$bbpkg" "$GUESTS_DIR/linux-rootfs"; then
+    rm -rf "$WORK/kernel" "$WORK/busybox"
+    log "extracting $(basename "$kpkg") and $(basename "$bbpkg")"
+    mkdir -p "$WORK/kernel" "$WORK/busybox"
+    dpkg-deb -x "$kpkg" "$WORK/kernel" || die "could not extract $kpkg"
+    dpkg-deb -x "$bbpkg" "$WORK/busybox" || die "could not extract $bbpkg"
+    vmlinuz=$(ls "$WORK"/kernel/boot/vmlinuz-* 2>/dev/null | head -n 1)
+    [ -n "$vmlinuz" ] || die "no /boot/vmlinuz-* in $kpkg"
     log "kernel $(basename "$vmlinuz")"
     cp "$vmlinuz" "$OUT/vmlinuz.tmp" && mv -f "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"
-fi
 
-if stale "$OUT/initramfs.gz" "$WORK/kernel/.extracted" "$WORK/busybox/.extracted" \
-        "$GUESTS_DIR/linux-rootfs"; then
     log "building the initramfs"
     set --
     for m in $MODULES; do set -- "$@" --module "$m"; done
     python3 "$GUESTS_DIR/guesttool.py" initramfs --kernel-root "$WORK/kernel" \
         --busybox "$WORK/busybox/bin/busybox" --overlay "$GUESTS_DIR/linux-rootfs" \
         "$@" --out "$OUT/initramfs.gz" || die "initramfs build failed"
+    rm -rf "$WORK/kernel" "$WORK/busybox"
 fi
 
 if stale "$OUT/boot.qcow2" "$OUT/vmlinuz" "$OUT/initramfs.gz"; then
@@ -64,6 +67,6 @@ LABEL linux
 CFG
     syslinux_disk "$OUT/boot.qcow2" 32 "$WORK/syslinux.cfg" "$OUT/vmlinuz" "$OUT/initramfs.gz"
 fi
-echo "$CMDLINE" > "$OUT/cmdline.tmp" && mv -f "$OUT/cmdline.tmp" "$OUT/cmdline"
+write_if_changed "$OUT/cmdline" "$CMDLINE"
 
 log "ready: $OUT (vmlinuz $(size_of "$OUT/vmlinuz"), initramfs.gz $(size_of "$OUT/initramfs.gz"), boot.qcow2 $(size_of "$OUT/boot.qcow2") bytes)"

@@ -55,7 +55,7 @@ READY_MARKER = r"MINIPC-GUEST-READY on /dev/ttyS0"
 # What the Debian installer asks first on its serial console.
 INSTALLER_LANGUAGE = r"Choose the language"
 
-ANSI_RE = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|[()][0-9A-Za-z]|[@-Z\\-_])")
+ANSI_RE = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>@-~])")
 
 
 def strip_ansi(text):
