@@ -197,7 +197,7 @@ struct CPUX86State {
     bool pending_has_err;
     int exc_class_in_delivery; /* for double-fault detection; -1 none */
     bool in_delivery;
-    jmp_buf jmp_env;         /* cpu_exec's catch point for exceptions */
+    sigjmp_buf jmp_env;      /* cpu_exec's catch point for exceptions */
 
     /* ---- the machine's wiring ------------------------------------------ */
     AddressSpace *as_mem;    /* physical memory */

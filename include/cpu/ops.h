@@ -1,7 +1,7 @@
 /*
  * Pre-decoded ops: the interface between the decoder, the translation
- * block cache and the instruction handlers (integer ones in cpu/ops-*.c,
- * x87/MMX/SSE ones in cpu/fpu-*.c). See cpu/FPU-INTERFACE.md.
+ * block cache and the instruction handlers (integer ones in cpu/ops-NAME.c,
+ * x87/MMX/SSE ones in cpu/fpu-NAME.c). See cpu/FPU-INTERFACE.md.
  *
  * A translation block is an array of Op. Each Op names its handler and
  * carries the decoded operands. The dispatcher runs
