@@ -14,17 +14,8 @@ const FPReg x87_cc_class_value[8] = {
     [4] = { 0, 0 },                             /* zero */
     [5] = { 0, 0 },                             /* (freed: empty) */
     [6] = { 1, 0 },                             /* denormal */
+    [7] = { 0xc000000000000000ull, 0x7fff },   /* QNaN, compared: unordered */
 };
-
-void x87_load_cc_slow(const X87Host *h, uint16_t fsw)
-{
-    X87Env env = {
-        .fcw = h->cw,
-        .fsw = (fsw & FSW_CC_MASK) | (h->top << FSW_TOP_SHIFT),
-        .ftw = 0xffff,
-    };
-    __asm__ volatile("fldenv %0" : : "m"(env) : X87_CLOBBERS);
-}
 
 int fpm_tag(const FPReg *a)
 {
@@ -66,7 +57,7 @@ uint16_t fpm_xam(const FPReg *a, bool empty, uint16_t *fsw)
                      "fstp %%st(0)\n\t"                                         \
                      "fldcw %[hcw]"                                             \
                      : [r] "=m"(*r), "=&a"(hsw)                                  \
-                     : [a] "m"(*a), [b] "m"(*b), [cw] "m"(fcw), [hcw] "m"(h.cw) \
+                     : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw_), [hcw] "m"(h.cw) \
                      : X87_CLOBBERS)
 
 /* Memory source of any format: the instruction names the format. */
@@ -78,7 +69,7 @@ uint16_t fpm_xam(const FPReg *a, bool empty, uint16_t *fsw)
                      "fstpt %[r]\n\t"                                           \
                      "fldcw %[hcw]"                                             \
                      : [r] "=m"(*r), "=&a"(hsw)                                  \
-                     : [a] "m"(*a), [b] "m"(b), [cw] "m"(fcw), [hcw] "m"(h.cw)  \
+                     : [a] "m"(*a), [b] "m"(b), [cw] "m"(cw_), [hcw] "m"(h.cw)  \
                      : X87_CLOBBERS)
 
 #define ARITH_SWITCH(M, add, mul, sub, subr, div, divr)   \
@@ -95,8 +86,7 @@ uint16_t fpm_arith(FPMArithOp op, FPReg *r, const FPReg *a, const FPReg *b,
                    uint16_t fcw, uint16_t *fsw)
 {
     uint16_t hsw;
-    X87Host h = x87_enter(fcw, *fsw);
-    ARITH_SWITCH(ARITH_REG, "fadd", "fmul", "fsub", "fsubr", "fdiv", "fdivr")
+    X87_RUN(fcw, fsw, ARITH_SWITCH(ARITH_REG, "fadd", "fmul", "fsub", "fsubr", "fdiv", "fdivr"));
     return x87_merge(hsw, fsw);
 }
 
@@ -104,8 +94,7 @@ uint16_t fpm_arith_m32fp(FPMArithOp op, FPReg *r, const FPReg *a, uint32_t b,
                          uint16_t fcw, uint16_t *fsw)
 {
     uint16_t hsw;
-    X87Host h = x87_enter(fcw, *fsw);
-    ARITH_SWITCH(ARITH_MEM, "fadds", "fmuls", "fsubs", "fsubrs", "fdivs", "fdivrs")
+    X87_RUN(fcw, fsw, ARITH_SWITCH(ARITH_MEM, "fadds", "fmuls", "fsubs", "fsubrs", "fdivs", "fdivrs"));
     return x87_merge(hsw, fsw);
 }
 
@@ -113,8 +102,7 @@ uint16_t fpm_arith_m64fp(FPMArithOp op, FPReg *r, const FPReg *a, uint64_t b,
                          uint16_t fcw, uint16_t *fsw)
 {
     uint16_t hsw;
-    X87Host h = x87_enter(fcw, *fsw);
-    ARITH_SWITCH(ARITH_MEM, "faddl", "fmull", "fsubl", "fsubrl", "fdivl", "fdivrl")
+    X87_RUN(fcw, fsw, ARITH_SWITCH(ARITH_MEM, "faddl", "fmull", "fsubl", "fsubrl", "fdivl", "fdivrl"));
     return x87_merge(hsw, fsw);
 }
 
@@ -122,8 +110,7 @@ uint16_t fpm_arith_m16int(FPMArithOp op, FPReg *r, const FPReg *a, int16_t b,
                           uint16_t fcw, uint16_t *fsw)
 {
     uint16_t hsw;
-    X87Host h = x87_enter(fcw, *fsw);
-    ARITH_SWITCH(ARITH_MEM, "fiadds", "fimuls", "fisubs", "fisubrs", "fidivs", "fidivrs")
+    X87_RUN(fcw, fsw, ARITH_SWITCH(ARITH_MEM, "fiadds", "fimuls", "fisubs", "fisubrs", "fidivs", "fidivrs"));
     return x87_merge(hsw, fsw);
 }
 
@@ -131,8 +118,7 @@ uint16_t fpm_arith_m32int(FPMArithOp op, FPReg *r, const FPReg *a, int32_t b,
                           uint16_t fcw, uint16_t *fsw)
 {
     uint16_t hsw;
-    X87Host h = x87_enter(fcw, *fsw);
-    ARITH_SWITCH(ARITH_MEM, "fiaddl", "fimull", "fisubl", "fisubrl", "fidivl", "fidivrl")
+    X87_RUN(fcw, fsw, ARITH_SWITCH(ARITH_MEM, "fiaddl", "fimull", "fisubl", "fisubrl", "fidivl", "fidivrl"));
     return x87_merge(hsw, fsw);
 }
 
@@ -147,7 +133,7 @@ uint16_t fpm_arith_m32int(FPMArithOp op, FPReg *r, const FPReg *a, int32_t b,
                      "fstpt %[r]\n\t"                                           \
                      "fldcw %[hcw]"                                             \
                      : [r] "=m"(*r), "=&a"(hsw)                                  \
-                     : [a] "m"(*a), [cw] "m"(fcw), [hcw] "m"(h.cw)              \
+                     : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(h.cw)              \
                      : X87_CLOBBERS)
 
 /* r = insn(st0, st1) replacing ST(0). */
@@ -161,15 +147,14 @@ uint16_t fpm_arith_m32int(FPMArithOp op, FPReg *r, const FPReg *a, int32_t b,
                      "fstp %%st(0)\n\t"                                         \
                      "fldcw %[hcw]"                                             \
                      : [r] "=m"(*r), "=&a"(hsw)                                  \
-                     : [a] "m"(*st0), [b] "m"(*st1), [cw] "m"(fcw), [hcw] "m"(h.cw) \
+                     : [a] "m"(*st0), [b] "m"(*st1), [cw] "m"(cw_), [hcw] "m"(h.cw) \
                      : X87_CLOBBERS)
 
 #define DEF_UNARY(name, insn)                                                   \
 uint16_t name(FPReg *r, const FPReg *a, uint16_t fcw, uint16_t *fsw)            \
 {                                                                               \
     uint16_t hsw;                                                               \
-    X87Host h = x87_enter(fcw, *fsw);                                           \
-    UNARY(insn);                                                                \
+    X87_RUN(fcw, fsw, UNARY(insn));                                             \
     return x87_merge(hsw, fsw);                                                 \
 }
 
@@ -178,8 +163,7 @@ uint16_t name(FPReg *r, const FPReg *st0, const FPReg *st1,                     
               uint16_t fcw, uint16_t *fsw)                                      \
 {                                                                               \
     uint16_t hsw;                                                               \
-    X87Host h = x87_enter(fcw, *fsw);                                           \
-    BINARY_ST0(insn);                                                           \
+    X87_RUN(fcw, fsw, BINARY_ST0(insn));                                        \
     return x87_merge(hsw, fsw);                                                 \
 }
 
@@ -193,16 +177,18 @@ uint16_t fpm_xtract(FPReg *exp, FPReg *sig, const FPReg *a,
                     uint16_t fcw, uint16_t *fsw)
 {
     X87SaveArea s;
-    X87Host h = x87_enter(fcw, *fsw);
+    uint16_t hsw;
     /* FNSAVE: the push does not happen when an exception cancels it. */
-    __asm__ volatile("fldcw %[cw]\n\t"
-                     "fldt %[a]\n\t"
-                     "fxtract\n\t"
-                     "fnsave %[s]\n\t"
-                     "fldcw %[hcw]"
-                     : [s] "=m"(s)
-                     : [a] "m"(*a), [cw] "m"(fcw), [hcw] "m"(h.cw)
-                     : X87_CLOBBERS);
+    X87_RUN(fcw, fsw,
+            __asm__ volatile("fldcw %[cw]\n\t"
+                             "fldt %[a]\n\t"
+                             "fxtract\n\t"
+                             "fnsave %[s]\n\t"
+                             "fldcw %[hcw]"
+                             : [s] "=m"(s)
+                             : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(h.cw)
+                             : X87_CLOBBERS);
+            hsw = s.fsw);
     if (x87_save_depth(&s) == 2) {
         x87_reg_from_save(sig, &s, 0);
         x87_reg_from_save(exp, &s, 1);
@@ -210,7 +196,7 @@ uint16_t fpm_xtract(FPReg *exp, FPReg *sig, const FPReg *a,
         *sig = *a;
         *exp = *a;
     }
-    return x87_merge(s.fsw, fsw);
+    return x87_merge(hsw, fsw);
 }
 
 /* ---- comparisons ----------------------------------------------------------- */
@@ -225,7 +211,7 @@ uint16_t fpm_xtract(FPReg *exp, FPReg *sig, const FPReg *a,
                      "fstp %%st(0)\n\t"                                         \
                      "fldcw %[hcw]"                                             \
                      : "=&a"(hsw)                                                \
-                     : [a] "m"(*a), [b] "m"(*b), [cw] "m"(fcw), [hcw] "m"(h.cw) \
+                     : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw_), [hcw] "m"(h.cw) \
                      : X87_CLOBBERS)
 
 #define COM_MEM(insn)                                                           \
@@ -236,18 +222,17 @@ uint16_t fpm_xtract(FPReg *exp, FPReg *sig, const FPReg *a,
                      "fstp %%st(0)\n\t"                                         \
                      "fldcw %[hcw]"                                             \
                      : "=&a"(hsw)                                                \
-                     : [a] "m"(*a), [b] "m"(b), [cw] "m"(fcw), [hcw] "m"(h.cw)  \
+                     : [a] "m"(*a), [b] "m"(b), [cw] "m"(cw_), [hcw] "m"(h.cw)  \
                      : X87_CLOBBERS)
 
 uint16_t fpm_com(const FPReg *a, const FPReg *b, bool unordered,
                  uint16_t fcw, uint16_t *fsw)
 {
     uint16_t hsw;
-    X87Host h = x87_enter(fcw, *fsw);
     if (unordered) {
-        COM_REG("fucom %%st(1)");
+        X87_RUN(fcw, fsw, COM_REG("fucom %%st(1)"));
     } else {
-        COM_REG("fcom %%st(1)");
+        X87_RUN(fcw, fsw, COM_REG("fcom %%st(1)"));
     }
     return x87_merge(hsw, fsw);
 }
@@ -256,8 +241,7 @@ uint16_t fpm_com(const FPReg *a, const FPReg *b, bool unordered,
 uint16_t name(const FPReg *a, btype b, uint16_t fcw, uint16_t *fsw)             \
 {                                                                               \
     uint16_t hsw;                                                               \
-    X87Host h = x87_enter(fcw, *fsw);                                           \
-    COM_MEM(insn);                                                              \
+    X87_RUN(fcw, fsw, COM_MEM(insn));                                           \
     return x87_merge(hsw, fsw);                                                 \
 }
 
@@ -269,16 +253,16 @@ DEF_COM_MEM(fpm_com_m32int, int32_t, "ficoml")
 uint16_t fpm_tst(const FPReg *a, uint16_t fcw, uint16_t *fsw)
 {
     uint16_t hsw;
-    X87Host h = x87_enter(fcw, *fsw);
-    __asm__ volatile("fldcw %[cw]\n\t"
-                     "fldt %[a]\n\t"
-                     "ftst\n\t"
-                     X87_STATUS
-                     "fstp %%st(0)\n\t"
-                     "fldcw %[hcw]"
-                     : "=&a"(hsw)
-                     : [a] "m"(*a), [cw] "m"(fcw), [hcw] "m"(h.cw)
-                     : X87_CLOBBERS);
+    X87_RUN(fcw, fsw,
+            __asm__ volatile("fldcw %[cw]\n\t"
+                             "fldt %[a]\n\t"
+                             "ftst\n\t"
+                             X87_STATUS
+                             "fstp %%st(0)\n\t"
+                             "fldcw %[hcw]"
+                             : "=&a"(hsw)
+                             : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(h.cw)
+                             : X87_CLOBBERS));
     return x87_merge(hsw, fsw);
 }
 
@@ -298,7 +282,7 @@ uint16_t fpm_tst(const FPReg *a, uint16_t fcw, uint16_t *fsw)
                      "fldcw %[hcw]"                                             \
                      : "=&a"(hsw), [zf] "=m"(zf), [pf] "=m"(pf), [cf] "=m"(cf)  \
                      : [a] "m"(*a), [b] "m"(*b), [in] "m"(in),                  \
-                       [cw] "m"(fcw), [hcw] "m"(h.cw)                           \
+                       [cw] "m"(cw_), [hcw] "m"(h.cw)                           \
                      : X87_CLOBBERS)
 
 uint16_t fpm_comi(const FPReg *a, const FPReg *b, bool unordered,
@@ -307,11 +291,10 @@ uint16_t fpm_comi(const FPReg *a, const FPReg *b, bool unordered,
     uint16_t hsw;
     uint8_t zf, pf, cf;
     uint8_t in = *eflags & 0x45;    /* ZF PF CF, for SAHF */
-    X87Host h = x87_enter(fcw, *fsw);
     if (unordered) {
-        COMI("fucomi");
+        X87_RUN(fcw, fsw, COMI("fucomi"));
     } else {
-        COMI("fcomi");
+        X87_RUN(fcw, fsw, COMI("fcomi"));
     }
     *eflags = (zf ? 0x40 : 0) | (pf ? 0x04 : 0) | (cf ? 0x01 : 0);
     return x87_merge(hsw, fsw);

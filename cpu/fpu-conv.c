@@ -24,16 +24,15 @@ void fpm_from_int(FPReg *r, int64_t v, uint16_t *fsw)
  * a fixed stack effect; an unmasked one is the caller's to honour. */
 #define LOAD_FP(insn)                                                           \
     uint16_t hsw;                                                               \
-    uint16_t cw = fcw | FSW_IE | FSW_DE;                                        \
-    X87Host h = x87_enter(cw, *fsw);                                            \
-    __asm__ volatile("fldcw %[cw]\n\t"                                          \
-                     insn " %[v]\n\t"                                           \
-                     X87_STATUS                                                 \
-                     "fstpt %[r]\n\t"                                           \
-                     "fldcw %[hcw]"                                             \
-                     : [r] "=m"(*r), "=&a"(hsw)                                  \
-                     : [v] "m"(v), [cw] "m"(cw), [hcw] "m"(h.cw)                \
-                     : X87_CLOBBERS)
+    X87_RUN(fcw | FSW_IE | FSW_DE, fsw,                                         \
+            __asm__ volatile("fldcw %[cw]\n\t"                                  \
+                             insn " %[v]\n\t"                                   \
+                             X87_STATUS                                         \
+                             "fstpt %[r]\n\t"                                   \
+                             "fldcw %[hcw]"                                     \
+                             : [r] "=m"(*r), "=&a"(hsw)                         \
+                             : [v] "m"(v), [cw] "m"(cw_), [hcw] "m"(h.cw)       \
+                             : X87_CLOBBERS))
 
 uint16_t fpm_from_m32fp(FPReg *r, uint32_t v, uint16_t fcw, uint16_t *fsw)
 {
@@ -64,8 +63,8 @@ void fpm_from_bcd(FPReg *r, const uint8_t bcd[10], uint16_t *fsw)
                      X87_STATUS                                                 \
                      "fstp %%st(0)\n\t"                                         \
                      "fldcw %[hcw]"                                             \
-                     : [out] "+m"(v), "=&a"(hsw)                                 \
-                     : [a] "m"(*a), [cw] "m"(fcw), [hcw] "m"(h.cw)              \
+                     : [out] "+m"(v), "=&a"(hsw)                                \
+                     : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(h.cw)              \
                      : X87_CLOBBERS)
 
 /* Stores that only exist with a pop (FISTP m64, FISTTP, FBSTP), which an
@@ -76,62 +75,34 @@ void fpm_from_bcd(FPReg *r, const uint8_t bcd[10], uint16_t *fsw)
                      insn " %[out]\n\t"                                         \
                      X87_STATUS                                                 \
                      "fldcw %[hcw]"                                             \
-                     : [out] "+m"(v), "=&a"(hsw)                                 \
-                     : [a] "m"(*a), [cw] "m"(fcw), [hcw] "m"(h.cw)              \
+                     : [out] "+m"(v), "=&a"(hsw)                                \
+                     : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(h.cw)              \
                      : X87_CLOBBERS);                                           \
     x87_unwind(h, hsw)
 
-uint16_t fpm_to_int16(int16_t *out, const FPReg *a, bool truncate,
-                      uint16_t fcw, uint16_t *fsw)
-{
-    uint16_t hsw;
-    int16_t v = 0;
-    X87Host h = x87_enter(fcw, *fsw);
-    if (truncate) {
-        STORE_POP("fisttps");
-    } else {
-        STORE_NOPOP("fists");
-    }
-    *out = v;
-    return x87_merge(hsw, fsw);
+#define DEF_TO_INT(name, type, nopop, pop)                                      \
+uint16_t name(type *out, const FPReg *a, bool truncate, uint16_t fcw, uint16_t *fsw) \
+{                                                                               \
+    uint16_t hsw;                                                               \
+    type v = 0;                                                                 \
+    if (truncate) {                                                             \
+        X87_RUN(fcw, fsw, STORE_POP(pop));                                      \
+    } else {                                                                    \
+        X87_RUN(fcw, fsw, nopop);                                               \
+    }                                                                           \
+    *out = v;                                                                   \
+    return x87_merge(hsw, fsw);                                                 \
 }
 
-uint16_t fpm_to_int32(int32_t *out, const FPReg *a, bool truncate,
-                      uint16_t fcw, uint16_t *fsw)
-{
-    uint16_t hsw;
-    int32_t v = 0;
-    X87Host h = x87_enter(fcw, *fsw);
-    if (truncate) {
-        STORE_POP("fisttpl");
-    } else {
-        STORE_NOPOP("fistl");
-    }
-    *out = v;
-    return x87_merge(hsw, fsw);
-}
-
-uint16_t fpm_to_int64(int64_t *out, const FPReg *a, bool truncate,
-                      uint16_t fcw, uint16_t *fsw)
-{
-    uint16_t hsw;
-    int64_t v = 0;
-    X87Host h = x87_enter(fcw, *fsw);
-    if (truncate) {
-        STORE_POP("fisttpll");
-    } else {
-        STORE_POP("fistpll");
-    }
-    *out = v;
-    return x87_merge(hsw, fsw);
-}
+DEF_TO_INT(fpm_to_int16, int16_t, STORE_NOPOP("fists"), "fisttps")
+DEF_TO_INT(fpm_to_int32, int32_t, STORE_NOPOP("fistl"), "fisttpl")
+DEF_TO_INT(fpm_to_int64, int64_t, STORE_POP("fistpll"), "fisttpll")
 
 uint16_t fpm_to_m32fp(uint32_t *out, const FPReg *a, uint16_t fcw, uint16_t *fsw)
 {
     uint16_t hsw;
     uint32_t v = 0;
-    X87Host h = x87_enter(fcw, *fsw);
-    STORE_NOPOP("fsts");
+    X87_RUN(fcw, fsw, STORE_NOPOP("fsts"));
     *out = v;
     return x87_merge(hsw, fsw);
 }
@@ -140,8 +111,7 @@ uint16_t fpm_to_m64fp(uint64_t *out, const FPReg *a, uint16_t fcw, uint16_t *fsw
 {
     uint16_t hsw;
     uint64_t v = 0;
-    X87Host h = x87_enter(fcw, *fsw);
-    STORE_NOPOP("fstl");
+    X87_RUN(fcw, fsw, STORE_NOPOP("fstl"));
     *out = v;
     return x87_merge(hsw, fsw);
 }
@@ -150,8 +120,7 @@ uint16_t fpm_to_bcd(uint8_t bcd[10], const FPReg *a, uint16_t fcw, uint16_t *fsw
 {
     uint16_t hsw;
     struct { uint8_t b[10]; } v = { { 0 } };
-    X87Host h = x87_enter(fcw, *fsw);
-    STORE_POP("fbstp");
+    X87_RUN(fcw, fsw, STORE_POP("fbstp"));
     memcpy(bcd, v.b, 10);
     return x87_merge(hsw, fsw);
 }

@@ -20,9 +20,9 @@
  *    (ORing them in again changes nothing). Flags the guest lacks, or that
  *    the guest's FCW unmasks, are cleared first: a pending unmasked
  *    exception would trap at the next host x87 instruction.
- *  - C0-C3 are set from the guest's status by FXAM of a value of the
- *    right class (FXAM defines all four bits); the one combination FXAM
- *    cannot produce (C3 C2 C0 = 111) goes through FLDENV.
+ *  - C0, C2 and C3 are set from the guest's status by FXAM of a value of
+ *    the right class (FXAM defines all of them); the one combination FXAM
+ *    cannot produce (C3 C2 C0 = 111) comes from FUCOM of a QNaN.
  *  - X87_STATUS reads the status right after the operation and, only if
  *    the operation raised an unmasked exception (ES), clears it before
  *    any further x87 instruction can trap on it.
@@ -31,8 +31,12 @@
  *    cancels pushes and pops) end with FNSAVE, which also reinitializes
  *    the unit, or are fixed up with x87_unwind().
  *  - Changing the exception masks in FCW costs the host ~150 cycles, RC
- *    and PC almost nothing; guests normally run with all exceptions
- *    masked, as the host does.
+ *    and PC almost nothing. So X87_RUN first runs an operation with every
+ *    exception masked, and again with the guest's own masks only when it
+ *    raised an exception the guest unmasks: until an exception occurs the
+ *    masks make no difference to what the x87 does. Except for underflow:
+ *    masked, it is only reported when the tiny result is also inexact, so
+ *    UE keeps the guest's mask in the first run too.
  */
 #ifndef CPU_FPU_HOST_H
 #define CPU_FPU_HOST_H
@@ -52,15 +56,6 @@ typedef struct __attribute__((packed)) X87SaveArea {
     uint8_t st[8][10];
 } X87SaveArea;
 
-/* FLDENV image, same layout without the registers. */
-typedef struct __attribute__((packed)) X87Env {
-    uint16_t fcw, pad0, fsw, pad1, ftw, pad2;
-    uint32_t fip;
-    uint16_t fcs, fop;
-    uint32_t fdp;
-    uint16_t fds, pad3;
-} X87Env;
-
 #define X87_CLOBBERS "cc", "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)"
 
 /* Status word into AX; an unmasked exception is cleared at once. */
@@ -77,26 +72,24 @@ typedef struct X87Host {
     uint16_t top;
 } X87Host;
 
-void x87_load_cc_slow(const X87Host *h, uint16_t fsw);
-
 /* Values FXAM classifies as C3 C2 C0 = index: unsupported (an unnormal),
  * NaN, normal, infinity, zero, empty (any value, freed), denormal. */
 extern const FPReg x87_cc_class_value[8];
 
-/* Makes the host's C0-C3 equal to those of 'fsw'. */
-static inline void x87_load_cc(X87Host h, uint16_t fsw)
+/* Makes the host's C0, C2 and C3 equal to those of 'fsw'. C1 is left
+ * out on purpose: loading the operands clears it, and the instructions
+ * that load nothing (FLD1...) write it. */
+static inline void x87_load_cc(uint16_t fsw)
 {
     unsigned cls = ((fsw & FSW_C3) ? 4 : 0) | ((fsw & FSW_C2) ? 2 : 0) | ((fsw & FSW_C0) ? 1 : 0);
-    FPReg v = x87_cc_class_value[cls];
-    if (fsw & FSW_C1) {
-        v.sign_exp |= 0x8000;
-    }
-    if (likely(cls < 5 || cls == 6)) {
-        __asm__ volatile("fldt %0\n\tfxam\n\tfstp %%st(0)" : : "m"(v) : X87_CLOBBERS);
+    const FPReg *v = &x87_cc_class_value[cls];
+    if (likely(cls != 5 && cls != 7)) {
+        __asm__ volatile("fldt %0\n\tfxam\n\tfstp %%st(0)" : : "m"(*v) : X87_CLOBBERS);
     } else if (cls == 5) {
-        __asm__ volatile("fldt %0\n\tffree %%st(0)\n\tfxam\n\tfincstp" : : "m"(v) : X87_CLOBBERS);
+        __asm__ volatile("fldt %0\n\tffree %%st(0)\n\tfxam\n\tfincstp" : : "m"(*v) : X87_CLOBBERS);
     } else {
-        x87_load_cc_slow(&h, fsw);
+        /* 111 is "unordered", from comparing a QNaN (no exception). */
+        __asm__ volatile("fldt %0\n\tfucom %%st(0)\n\tfstp %%st(0)" : : "m"(*v) : X87_CLOBBERS);
     }
 }
 
@@ -111,9 +104,22 @@ static inline X87Host x87_enter(uint16_t fcw, uint16_t fsw)
     if (unlikely(hsw & (FSW_ES | (~fsw & 0x7f) | (~fcw & FCW_EXC_MASK)))) {
         __asm__ volatile("fnclex");
     }
-    x87_load_cc(h, fsw);
+    x87_load_cc(fsw);
     return h;
 }
+
+/* Runs the statements given, which use 'cw_' as the control word and 'h'
+ * from x87_enter and set 'hsw', as explained above. */
+#define X87_RUN(fcw, fsw, ...)                                                  \
+    uint16_t cw_ = (uint16_t)((fcw) | (FCW_EXC_MASK & ~FSW_UE));                \
+    for (;;) {                                                                  \
+        X87Host h = x87_enter(cw_, *(fsw));                                     \
+        __VA_ARGS__;                                                            \
+        if (likely(!(hsw & ~(fcw) & FCW_EXC_MASK)) || cw_ == (fcw)) {           \
+            break;                                                              \
+        }                                                                       \
+        cw_ = (fcw);                                                            \
+    }
 
 /* Folds the host's status after an operation into the guest's. */
 static inline uint16_t x87_merge(uint16_t hsw, uint16_t *fsw)

@@ -11,16 +11,16 @@
 uint16_t name(FPReg *r, const FPReg *a, uint16_t fcw, uint16_t *fsw)            \
 {                                                                               \
     uint16_t hsw;                                                               \
-    X87Host h = x87_enter(fcw, *fsw);                                           \
-    __asm__ volatile("fldcw %[cw]\n\t"                                          \
-                     "fldt %[a]\n\t"                                            \
-                     insn "\n\t"                                                \
-                     X87_STATUS                                                 \
-                     "fstpt %[r]\n\t"                                           \
-                     "fldcw %[hcw]"                                             \
-                     : [r] "=m"(*r), "=&a"(hsw)                                  \
-                     : [a] "m"(*a), [cw] "m"(fcw), [hcw] "m"(h.cw)              \
-                     : X87_CLOBBERS);                                           \
+    X87_RUN(fcw, fsw,                                                           \
+            __asm__ volatile("fldcw %[cw]\n\t"                                  \
+                             "fldt %[a]\n\t"                                    \
+                             insn "\n\t"                                        \
+                             X87_STATUS                                         \
+                             "fstpt %[r]\n\t"                                   \
+                             "fldcw %[hcw]"                                     \
+                             : [r] "=m"(*r), "=&a"(hsw)                         \
+                             : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(h.cw)      \
+                             : X87_CLOBBERS));                                  \
     return x87_merge(hsw, fsw);                                                 \
 }
 
@@ -35,15 +35,17 @@ TRANS_UNARY(fpm_f2xm1, "f2xm1")
 uint16_t name(FPReg *r0, FPReg *r1, const FPReg *a, uint16_t fcw, uint16_t *fsw) \
 {                                                                               \
     X87SaveArea s;                                                              \
-    X87Host h = x87_enter(fcw, *fsw);                                           \
-    __asm__ volatile("fldcw %[cw]\n\t"                                          \
-                     "fldt %[a]\n\t"                                            \
-                     insn "\n\t"                                                \
-                     "fnsave %[s]\n\t"                                          \
-                     "fldcw %[hcw]"                                             \
-                     : [s] "=m"(s)                                              \
-                     : [a] "m"(*a), [cw] "m"(fcw), [hcw] "m"(h.cw)              \
-                     : X87_CLOBBERS);                                           \
+    uint16_t hsw;                                                               \
+    X87_RUN(fcw, fsw,                                                           \
+            __asm__ volatile("fldcw %[cw]\n\t"                                  \
+                             "fldt %[a]\n\t"                                    \
+                             insn "\n\t"                                        \
+                             "fnsave %[s]\n\t"                                  \
+                             "fldcw %[hcw]"                                     \
+                             : [s] "=m"(s)                                      \
+                             : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(h.cw)      \
+                             : X87_CLOBBERS);                                   \
+            hsw = s.fsw);                                                       \
     if (x87_save_depth(&s) == 2) {                                              \
         x87_reg_from_save(r0, &s, 1);                                           \
         x87_reg_from_save(r1, &s, 0);                                           \
@@ -51,7 +53,7 @@ uint16_t name(FPReg *r0, FPReg *r1, const FPReg *a, uint16_t fcw, uint16_t *fsw)
         x87_reg_from_save(r0, &s, 0);                                           \
         *r1 = *a;                                                               \
     }                                                                           \
-    return x87_merge(s.fsw, fsw);                                               \
+    return x87_merge(hsw, fsw);                                               \
 }
 
 TRANS_PUSH(fpm_ptan, "fptan")
@@ -64,22 +66,25 @@ uint16_t name(FPReg *r, const FPReg *st0, const FPReg *st1,                     
               uint16_t fcw, uint16_t *fsw)                                      \
 {                                                                               \
     X87SaveArea s;                                                              \
-    X87Host h = x87_enter(fcw, *fsw);                                           \
-    __asm__ volatile("fldcw %[cw]\n\t"                                          \
-                     "fldt %[b]\n\t"                                            \
-                     "fldt %[a]\n\t"                                            \
-                     insn "\n\t"                                                \
-                     "fnsave %[s]\n\t"                                          \
-                     "fldcw %[hcw]"                                             \
-                     : [s] "=m"(s)                                              \
-                     : [a] "m"(*st0), [b] "m"(*st1), [cw] "m"(fcw), [hcw] "m"(h.cw) \
-                     : X87_CLOBBERS);                                           \
+    uint16_t hsw;                                                               \
+    X87_RUN(fcw, fsw,                                                           \
+            __asm__ volatile("fldcw %[cw]\n\t"                                  \
+                             "fldt %[b]\n\t"                                    \
+                             "fldt %[a]\n\t"                                    \
+                             insn "\n\t"                                        \
+                             "fnsave %[s]\n\t"                                  \
+                             "fldcw %[hcw]"                                     \
+                             : [s] "=m"(s)                                      \
+                             : [a] "m"(*st0), [b] "m"(*st1), [cw] "m"(cw_),     \
+                               [hcw] "m"(h.cw)                                  \
+                             : X87_CLOBBERS);                                   \
+            hsw = s.fsw);                                                       \
     if (x87_save_depth(&s) == 1) {                                              \
         x87_reg_from_save(r, &s, 0);                                            \
     } else {                                                                    \
         *r = *st1;                                                              \
     }                                                                           \
-    return x87_merge(s.fsw, fsw);                                               \
+    return x87_merge(hsw, fsw);                                               \
 }
 
 TRANS_POP(fpm_patan, "fpatan")
@@ -94,23 +99,23 @@ TRANS_POP(fpm_yl2xp1, "fyl2xp1")
                          "fstpt %[r]\n\t"                                       \
                          "fldcw %[hcw]"                                         \
                          : [r] "=m"(*r), "=&a"(hsw)                              \
-                         : [cw] "m"(fcw), [hcw] "m"(h.cw)                       \
+                         : [cw] "m"(cw_), [hcw] "m"(h.cw)                       \
                          : X87_CLOBBERS);                                       \
         break;
 
 uint16_t fpm_const(FPReg *r, FPMConst which, uint16_t fcw, uint16_t *fsw)
 {
     uint16_t hsw;
-    X87Host h = x87_enter(fcw, *fsw);
-    switch (which) {
-    CONST_CASE(FPM_CONST_1, "fld1")
-    CONST_CASE(FPM_CONST_L2T, "fldl2t")
-    CONST_CASE(FPM_CONST_L2E, "fldl2e")
-    CONST_CASE(FPM_CONST_PI, "fldpi")
-    CONST_CASE(FPM_CONST_LG2, "fldlg2")
-    CONST_CASE(FPM_CONST_LN2, "fldln2")
-    default:
-    CONST_CASE(FPM_CONST_Z, "fldz")
-    }
+    X87_RUN(fcw, fsw,
+            switch (which) {
+            CONST_CASE(FPM_CONST_1, "fld1")
+            CONST_CASE(FPM_CONST_L2T, "fldl2t")
+            CONST_CASE(FPM_CONST_L2E, "fldl2e")
+            CONST_CASE(FPM_CONST_PI, "fldpi")
+            CONST_CASE(FPM_CONST_LG2, "fldlg2")
+            CONST_CASE(FPM_CONST_LN2, "fldln2")
+            default:
+            CONST_CASE(FPM_CONST_Z, "fldz")
+            });
     return x87_merge(hsw, fsw);
 }

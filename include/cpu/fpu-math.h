@@ -26,7 +26,9 @@
  *    update it: exception flags (IE DE ZE OE UE PE) are ORed in, condition
  *    codes C0-C3 get the values the instruction defines and keep their
  *    previous value where the manual calls them undefined and the host
- *    leaves them alone. SF, ES, B and TOP are never touched: stack faults,
+ *    leaves them alone (C1 excepted: where the host keeps C1, which only
+ *    AMD's FCOMI/FUCOMI do, it reads 0, the manual's value). SF, ES, B and
+ *    TOP are never touched: stack faults,
  *    the error summary and the stack pointer belong to the instruction
  *    layer. C1 is the value for the no-stack-fault case.
  *  - The return value is the status the operation raised (exception flags
