@@ -396,7 +396,9 @@ static void compare_refcounts(CheckState *cs, uint64_t *highest)
     for (uint64_t c = 0; c < cs->nb_clusters; c++) {
         compare_one(cs, c, cs->refs[c], highest);
     }
-    qsort(cs->beyond, cs->nb_beyond, sizeof(uint64_t), cmp_u64);
+    if (cs->nb_beyond) {
+        qsort(cs->beyond, cs->nb_beyond, sizeof(uint64_t), cmp_u64);
+    }
     for (size_t i = 0; i < cs->nb_beyond;) {
         size_t j = i;
         while (j < cs->nb_beyond && cs->beyond[j] == cs->beyond[i]) {
