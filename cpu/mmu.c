@@ -64,7 +64,24 @@ void tlb_protect_code_page(CPUX86State *cpu, uint64_t ram_page)
 
 void cpu_update_tlb_ptr(CPUX86State *cpu)
 {
-    cpu->tlb = cpu->tlb_table[cpu->cpl == 3];
+    if (cpu->cpl == 3 && (cpu->cr[0] & CR0_AM) && (cpu->eflags & AC_MASK)) {
+        if (cpu->tlb_nocache[0].read_tag != TLB_INVALID || cpu->tlb_nocache[1].read_tag != TLB_INVALID) {
+            for (int i = 0; i < TLB_SIZE; i++) {
+                tlb_entry_clear(&cpu->tlb_nocache[i]);
+            }
+        }
+        cpu->tlb = cpu->tlb_nocache;
+    } else {
+        cpu->tlb = cpu->tlb_table[cpu->cpl == 3];
+    }
+}
+
+/* #AC: misaligned data access at CPL 3 with CR0.AM and EFLAGS.AC. */
+static inline void check_alignment(CPUX86State *cpu, Op *op, uint32_t lin, unsigned size, int idx)
+{
+    if (unlikely(cpu->tlb == cpu->tlb_nocache) && idx == 1 && (lin & (size - 1))) {
+        raise_exception_err(cpu, op, EXCP_AC, 0);
+    }
 }
 
 void mmu_map_notify(void *opaque, AddressSpace *as)
@@ -235,7 +252,7 @@ static void tlb_fill(CPUX86State *cpu, int idx, uint32_t lin, uint32_t phys, int
 
 static inline bool tlb_is_user(CPUX86State *cpu)
 {
-    return cpu->tlb == cpu->tlb_table[1];
+    return cpu->cpl == 3;
 }
 
 /* Physical access of one piece within a page. */
@@ -256,6 +273,7 @@ static uint64_t mem_read_idx(CPUX86State *cpu, Op *op, uint32_t lin, unsigned si
 {
     bool user = idx == 1;
     unsigned off = lin & 0xfff;
+    check_alignment(cpu, op, lin, size, idx);
     if (off + size > 0x1000) {
         unsigned n1 = 0x1000 - off;
         uint32_t p1 = translate_or_fault(cpu, op, lin, acc, user);
@@ -287,6 +305,7 @@ static void mem_write_idx(CPUX86State *cpu, Op *op, uint32_t lin, uint64_t val, 
 {
     bool user = idx == 1;
     unsigned off = lin & 0xfff;
+    check_alignment(cpu, op, lin, size, idx);
     if (off + size > 0x1000) {
         unsigned n1 = 0x1000 - off;
         uint32_t p1 = translate_or_fault(cpu, op, lin, ACC_WRITE, user);

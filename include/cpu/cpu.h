@@ -212,6 +212,9 @@ struct CPUX86State {
 
     /* ---- caches (not architectural, never saved) ----------------------- */
     TLBEntry tlb_table[2][TLB_SIZE];
+    /* Never filled: the active TLB while alignment checking is on
+     * (CPL 3, CR0.AM, EFLAGS.AC), so every access takes the slow path. */
+    TLBEntry tlb_nocache[TLB_SIZE];
     JmpCacheEntry jmp_cache[JMP_CACHE_SIZE];
     TBCache *tbc;
     void *cur_tb;            /* block being executed (for SMC) */
