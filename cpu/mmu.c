@@ -19,14 +19,27 @@
 
 static void tlb_entry_clear(TLBEntry *e)
 {
-    e->read_tag = e->write_tag = e->code_tag = TLB_INVALID;
-    e->global = 0;
-    e->ram_page = RAM_PAGE_NONE;
+    e->read_tag = e->write_tag = TLB_INVALID;
 }
 
-static inline bool tlb_entry_empty(const TLBEntry *e)
+static void tlb_extra_clear(TLBExtra *x)
 {
-    return e->read_tag == TLB_INVALID && e->write_tag == TLB_INVALID && e->code_tag == TLB_INVALID;
+    x->code_tag = TLB_INVALID;
+    x->global = 0;
+    x->ram_page = RAM_PAGE_NONE;
+}
+
+static void tlb_clear(CPUX86State *cpu, int m, uint32_t i)
+{
+    tlb_entry_clear(&cpu->tlb_table[m][i]);
+    tlb_extra_clear(&cpu->tlb_extra[m][i]);
+}
+
+static inline bool tlb_empty(CPUX86State *cpu, int m, uint32_t i)
+{
+    const TLBEntry *e = &cpu->tlb_table[m][i];
+    return e->read_tag == TLB_INVALID && e->write_tag == TLB_INVALID &&
+           cpu->tlb_extra[m][i].code_tag == TLB_INVALID;
 }
 
 static void tlb_note_used(CPUX86State *cpu, int m, uint32_t idx)
@@ -47,26 +60,24 @@ void tlb_flush(CPUX86State *cpu, bool keep_global)
         cpu->tlb_used_n[m] = 0;
         if (n > TLB_SIZE) {
             for (uint32_t i = 0; i < TLB_SIZE; i++) {
-                TLBEntry *e = &cpu->tlb_table[m][i];
-                if (keep_global && e->global) {
+                if (keep_global && cpu->tlb_extra[m][i].global) {
                     tlb_note_used(cpu, m, i);
                 } else {
-                    tlb_entry_clear(e);
+                    tlb_clear(cpu, m, i);
                 }
             }
             continue;
         }
         for (uint32_t k = 0; k < n; k++) {
             uint32_t i = cpu->tlb_used[m][k];
-            TLBEntry *e = &cpu->tlb_table[m][i];
-            if (tlb_entry_empty(e)) {
+            if (tlb_empty(cpu, m, i)) {
                 continue;
             }
-            if (keep_global && e->global) {
+            if (keep_global && cpu->tlb_extra[m][i].global) {
                 /* Keep it listed (the list is rebuilt in place). */
                 cpu->tlb_used[m][cpu->tlb_used_n[m]++] = i;
             } else {
-                tlb_entry_clear(e);
+                tlb_clear(cpu, m, i);
             }
         }
     }
@@ -78,7 +89,7 @@ void tlb_flush_all_entries(CPUX86State *cpu)
 {
     for (int m = 0; m < 2; m++) {
         for (int i = 0; i < TLB_SIZE; i++) {
-            tlb_entry_clear(&cpu->tlb_table[m][i]);
+            tlb_clear(cpu, m, i);
         }
         cpu->tlb_used_n[m] = 0;
     }
@@ -91,10 +102,11 @@ void tlb_flush_all_entries(CPUX86State *cpu)
 void tlb_flush_page(CPUX86State *cpu, uint32_t lin)
 {
     uint32_t page = lin & ~0xfffu;
+    uint32_t i = (lin >> 12) & (TLB_SIZE - 1);
     for (int m = 0; m < 2; m++) {
-        TLBEntry *e = &cpu->tlb_table[m][(lin >> 12) & (TLB_SIZE - 1)];
-        if (e->read_tag == page || e->write_tag == page || e->code_tag == page) {
-            tlb_entry_clear(e);
+        TLBEntry *e = &cpu->tlb_table[m][i];
+        if (e->read_tag == page || e->write_tag == page || cpu->tlb_extra[m][i].code_tag == page) {
+            tlb_clear(cpu, m, i);
         }
     }
     /* Blocks linked through this page may now map elsewhere. */
@@ -107,17 +119,16 @@ void tlb_protect_code_page(CPUX86State *cpu, uint64_t ram_page)
         uint32_t n = cpu->tlb_used_n[m];
         if (n > TLB_SIZE) {
             for (int i = 0; i < TLB_SIZE; i++) {
-                TLBEntry *e = &cpu->tlb_table[m][i];
-                if (e->ram_page == ram_page) {
-                    e->write_tag = TLB_INVALID;
+                if (cpu->tlb_extra[m][i].ram_page == ram_page) {
+                    cpu->tlb_table[m][i].write_tag = TLB_INVALID;
                 }
             }
             continue;
         }
         for (uint32_t k = 0; k < n; k++) {
-            TLBEntry *e = &cpu->tlb_table[m][cpu->tlb_used[m][k]];
-            if (e->ram_page == ram_page) {
-                e->write_tag = TLB_INVALID;
+            uint32_t i = cpu->tlb_used[m][k];
+            if (cpu->tlb_extra[m][i].ram_page == ram_page) {
+                cpu->tlb_table[m][i].write_tag = TLB_INVALID;
             }
         }
     }
@@ -312,23 +323,24 @@ static void tlb_fill(CPUX86State *cpu, int idx, uint32_t lin, uint32_t phys, int
     uint64_t ram_page = (memory_region_ram_addr(mr) + cpu->pcache_mr_offset + off) >> 12;
     uint32_t tidx = (lin >> 12) & (TLB_SIZE - 1);
     TLBEntry *e = &cpu->tlb_table[idx][tidx];
+    TLBExtra *x = &cpu->tlb_extra[idx][tidx];
     uint32_t lpage = lin & ~0xfffu;
     uintptr_t addend = (uintptr_t)host - (uintptr_t)lpage;
-    if (tlb_entry_empty(e)) {
+    if (tlb_empty(cpu, idx, tidx)) {
         tlb_note_used(cpu, idx, tidx);
-    } else if (e->addend != addend || e->ram_page != ram_page) {
-        tlb_entry_clear(e);
+    } else if (e->addend != addend || x->ram_page != ram_page) {
+        tlb_clear(cpu, idx, tidx);
     }
     e->addend = addend;
-    e->ram_page = ram_page;
-    e->global = global;
+    x->ram_page = ram_page;
+    x->global = global;
     struct { bool readonly; } l = { cpu->pcache_readonly };
     switch (acc) {
     case ACC_READ:
         e->read_tag = lpage;
         break;
     case ACC_FETCH:
-        e->code_tag = lpage;
+        x->code_tag = lpage;
         break;
     case ACC_WRITE:
         e->read_tag = lpage;
@@ -535,16 +547,18 @@ bool mmu_code_page(CPUX86State *cpu, uint32_t lin, uint8_t **host, uint64_t *ram
                    uint32_t *phys_out, uint32_t *err)
 {
     bool user = cpu->cpl == 3;
-    TLBEntry *e = &cpu->tlb_table[user][(lin >> 12) & (TLB_SIZE - 1)];
+    uint32_t i = (lin >> 12) & (TLB_SIZE - 1);
+    TLBEntry *e = &cpu->tlb_table[user][i];
+    TLBExtra *x = &cpu->tlb_extra[user][i];
     uint32_t lpage = lin & ~0xfffu;
-    if (e->code_tag != lpage) {
+    if (x->code_tag != lpage) {
         uint32_t phys;
         bool global;
         if (!mmu_walk(cpu, lin, ACC_FETCH, user, true, &phys, err, &global)) {
             return false;
         }
         tlb_fill(cpu, user, lin, phys, ACC_FETCH, global);
-        if (e->code_tag != lpage) {
+        if (x->code_tag != lpage) {
             /* Not RAM: execute from MMIO/unassigned space through a
              * bounce buffer keyed by a physical address outside RAM. */
             *host = NULL;
@@ -554,7 +568,7 @@ bool mmu_code_page(CPUX86State *cpu, uint32_t lin, uint8_t **host, uint64_t *ram
         }
     }
     *host = tlb_host(e, lpage);
-    *ram_addr = e->ram_page << 12;
+    *ram_addr = x->ram_page << 12;
     *phys_out = 0;
     return true;
 }
