@@ -707,10 +707,46 @@ void pit_free(PITState *s)
 
 /* Migration -------------------------------------------------------------- */
 
+/* Ticks since the virtual clock started stay far below 2^62 (122,000
+ * years); bounding loaded ones keeps "tick + period" from wrapping. */
+#define PIT_TICK_LIMIT (UINT64_C(1) << 62)
+
+static bool channel_valid(const PITChannel *c)
+{
+    uint32_t m = channel_modulus(c);
+    if (c->mode > 7 || c->rw_mode < 1 || c->rw_mode > 3 ||
+        c->count < 1 || c->count > m || c->period > m) {
+        return false;
+    }
+    if (c->start_tick > PIT_TICK_LIMIT || c->reload_tick > PIT_TICK_LIMIT) {
+        return false;
+    }
+    if (c->counting && (c->period < 1 || c->phase >= c->period)) {
+        return false;
+    }
+    if (c->reload_pending && c->reload_phase >= c->count) {
+        return false;
+    }
+    return true;
+}
+
+static int pit_channel_check(const void *loaded, int version_id, Error **errp)
+{
+    const PITChannel *c = loaded;
+    if (!channel_valid(c)) {
+        error_setg(errp, "i8254: channel state out of range (mode %u, access %u, "
+                   "count %" PRIu32 ", period %" PRIu32 ", phase %" PRIu32 ")",
+                   c->mode, c->rw_mode, c->count, c->period, c->phase);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static const VMStateDescription vmstate_pit_channel = {
     .name = "i8254-channel",
     .version_id = 1,
     .minimum_version_id = 1,
+    .check = pit_channel_check,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(count, PITChannel),
         VMSTATE_UINT32(period, PITChannel),
@@ -740,22 +776,6 @@ static const VMStateDescription vmstate_pit_channel = {
         VMSTATE_END_OF_LIST()
     },
 };
-
-static bool channel_valid(const PITChannel *c)
-{
-    uint32_t m = channel_modulus(c);
-    if (c->mode > 7 || c->rw_mode < 1 || c->rw_mode > 3 ||
-        c->count < 1 || c->count > m || c->period > m) {
-        return false;
-    }
-    if (c->counting && (c->period < 1 || c->phase >= c->period)) {
-        return false;
-    }
-    if (c->reload_pending && c->reload_phase >= c->count) {
-        return false;
-    }
-    return true;
-}
 
 static int pit_post_load(void *opaque, int version_id)
 {
