@@ -405,12 +405,15 @@ static int i8042_check(const void *loaded, int version_id, Error **errp)
 static int i8042_post_load(void *opaque, int version_id)
 {
     I8042State *s = opaque;
+    int ret = 0;
     if (s->reply_head >= REPLY_MAX || s->reply_count > REPLY_MAX) {
-        return -EINVAL;
+        /* Only reachable without the validation pass: stay safe. */
+        s->reply_head = s->reply_count = 0;
+        ret = -EINVAL;
     }
     /* The A20 line is part of the CPU's saved state; only IRQs here. */
     i8042_update_irq(s);
-    return 0;
+    return ret;
 }
 
 const VMStateDescription vmstate_i8042 = {

@@ -780,14 +780,23 @@ static const VMStateDescription vmstate_pit_channel = {
 static int pit_post_load(void *opaque, int version_id)
 {
     PITState *s = opaque;
+    int ret = 0;
+    uint64_t t = pit_now();
     for (int i = 0; i < PIT_NUM_CHANNELS; i++) {
-        if (!channel_valid(&s->ch[i])) {
-            return -EINVAL;
+        PITChannel *c = &s->ch[i];
+        if (!channel_valid(c)) {
+            /* Only reachable without the validation pass: a channel in
+             * its after-control-word state is safe. */
+            bool gate = c->gate;
+            memset(c, 0, sizeof(*c));
+            channel_write_control(c, t, 3 << CW_RW_SHIFT);
+            c->gate = gate;
+            ret = -EINVAL;
         }
     }
     s->port61 &= P61_WRITABLE;
-    irq_set(s->irq0, channel_eval(&s->ch[0], pit_now()).out);
-    return 0;
+    irq_set(s->irq0, channel_eval(&s->ch[0], t).out);
+    return ret;
 }
 
 const VMStateDescription vmstate_i8254 = {

@@ -513,17 +513,21 @@ static const VMStateDescription vmstate_pic_chip = {
 static int pic_post_load(void *opaque, int version_id)
 {
     PICState *s = opaque;
+    int ret = 0;
     for (int i = 0; i < 2; i++) {
         PICChip *c = &s->chips[i];
         if (c->init_state > PIC_WANT_ICW4 || c->priority_base > 7) {
-            return -EINVAL;
+            /* Only reachable without the validation pass: stay safe. */
+            c->init_state = PIC_READY;
+            c->priority_base &= 7;
+            ret = -EINVAL;
         }
         c->vector_base &= 0xf8;
         c->elcr &= c->elcr_mask;
     }
     s->intr_level = chip_pending_ir(&s->chips[PIC_MASTER], true) >= 0;
     irq_set(s->intr, s->intr_level);
-    return 0;
+    return ret;
 }
 
 const VMStateDescription vmstate_i8259 = {

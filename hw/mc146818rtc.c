@@ -626,14 +626,17 @@ static int rtc_check(const void *loaded, int version_id, Error **errp)
 static int rtc_post_load(void *opaque, int version_id)
 {
     RTCState *s = opaque;
+    int ret = 0;
     if (!rtc_times_valid(s)) {
-        return -EINVAL;
+        /* Only reachable without the validation pass: stay safe. */
+        s->base_ns = s->last_eval_ns = rtc_now();
+        ret = -EINVAL;
     }
     s->index &= 0x7f;
     s->flags &= C_PF | C_AF | C_UF;
     s->base_time = rtc_clamp_time(s->base_time);
     irq_set(s->irq, rtc_irqf(s));
-    return 0;
+    return ret;
 }
 
 const VMStateDescription vmstate_mc146818rtc = {

@@ -815,11 +815,16 @@ static int ps2_kbd_check(const void *loaded, int version_id, Error **errp)
 static int ps2_kbd_post_load(void *opaque, int version_id)
 {
     PS2Kbd *k = opaque;
+    int ret = 0;
     if (ps2_kbd_state_check(k) < 0) {
-        return -EINVAL;
+        /* Only reachable without the validation pass: stay safe. */
+        queue_clear(&k->replies);
+        queue_clear(&k->keys);
+        k->scancode_set = 2;
+        ret = -EINVAL;
     }
     k->leds &= 7;
-    return 0;
+    return ret;
 }
 
 const VMStateDescription vmstate_ps2_keyboard = {
@@ -853,15 +858,20 @@ static int ps2_mouse_check(const void *loaded, int version_id, Error **errp)
 static int ps2_mouse_post_load(void *opaque, int version_id)
 {
     PS2Mouse *m = opaque;
+    int ret = 0;
     if (ps2_mouse_state_check(m) < 0) {
-        return -EINVAL;
+        /* Only reachable without the validation pass: stay safe. */
+        queue_clear(&m->replies);
+        queue_clear(&m->packets);
+        m->device_id = 0;
+        ret = -EINVAL;
     }
     m->dx = clamp_int(m->dx, -MOUSE_MOTION_LIMIT, MOUSE_MOTION_LIMIT);
     m->dy = clamp_int(m->dy, -MOUSE_MOTION_LIMIT, MOUSE_MOTION_LIMIT);
     m->dz = clamp_int(m->dz, -MOUSE_MOTION_LIMIT, MOUSE_MOTION_LIMIT);
     m->buttons &= 0x1f;
     m->status &= MOUSE_STATUS_REMOTE | MOUSE_STATUS_ENABLED | MOUSE_STATUS_SCALE21;
-    return 0;
+    return ret;
 }
 
 const VMStateDescription vmstate_ps2_mouse = {

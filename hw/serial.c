@@ -684,14 +684,19 @@ static int serial_check(const void *loaded, int version_id, Error **errp)
 static int serial_post_load(void *opaque, int version_id)
 {
     SerialState *s = opaque;
+    int ret = 0;
     if (!serial_state_valid(s)) {
-        return -EINVAL;
+        /* Only reachable without the validation pass: stay safe anyway. */
+        serial_rx_clear(s);
+        s->tx_count = 0;
+        s->tx_done_ns = serial_now();
+        ret = -EINVAL;
     }
     s->ier &= 0x0f;
     s->mcr &= 0x1f;
     s->fcr &= (s->fcr & FCR_ENABLE) ? (FCR_ENABLE | FCR_DMA | FCR_TRIGGER) : 0;
     serial_update_irq(s);
-    return 0;
+    return ret;
 }
 
 const VMStateDescription vmstate_serial = {
