@@ -162,7 +162,13 @@ static int hd_write(IDEState *s, int64_t sector, const uint8_t *buf, uint32_t n)
     if (!sector_range_ok(s, sector, n) || n > IDE_BUF_SECTORS) {
         return -EIO;
     }
-    return bdrv_pwrite(s->bs, sector * IDE_SECTOR_SIZE, buf, (int64_t)n * IDE_SECTOR_SIZE, NULL);
+    int r = bdrv_pwrite(s->bs, sector * IDE_SECTOR_SIZE, buf, (int64_t)n * IDE_SECTOR_SIZE, NULL);
+    /* Write cache disabled (SET FEATURES 82h): data is on the medium
+     * before the command completes. */
+    if (r >= 0 && !s->wce) {
+        r = bdrv_flush(s->bs, NULL);
+    }
+    return r;
 }
 
 /* Start sector from the task file, or -1 for an impossible CHS address. */
