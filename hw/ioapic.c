@@ -18,7 +18,7 @@
 #define REDTBL_LO_WMASK 0x0001afffULL
 #define REDTBL_HI_WMASK 0xff000000ULL
 
-static void ioapic_service(IOAPICState *s)
+static void ioapic_service_once(IOAPICState *s)
 {
     for (int pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
         uint32_t mask = 1u << pin;
@@ -42,6 +42,28 @@ static void ioapic_service(IOAPICState *s)
                        *e & IOAPIC_LVT_DEST_MODE, level);
         }
     }
+}
+
+/*
+ * The delivery callback may come back (an EOI from a local APIC that
+ * acknowledges at once): requests made meanwhile are served by the
+ * outer call, in a bounded number of rounds, never by recursion. A line
+ * that stays asserted and is acknowledged at once is a storm; it gets
+ * served again at its next event.
+ */
+static void ioapic_service(IOAPICState *s)
+{
+    if (s->in_service) {
+        s->service_again = true;
+        return;
+    }
+    s->in_service = true;
+    int rounds = 0;
+    do {
+        s->service_again = false;
+        ioapic_service_once(s);
+    } while (s->service_again && ++rounds < 16);
+    s->in_service = false;
 }
 
 static void ioapic_set_irq(void *opaque, int pin, int level)
