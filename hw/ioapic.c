@@ -20,14 +20,6 @@
 
 static void ioapic_service_once(IOAPICState *s)
 {
-    /* A delivery callback that EOIs synchronously would re-enter here
-     * and recurse without bound on an asserted level-triggered pin; the
-     * outer pass finishes the scan, later events deliver the rest. */
-    static __thread bool in_service;
-    if (in_service) {
-        return;
-    }
-    in_service = true;
     for (int pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
         uint32_t mask = 1u << pin;
         uint64_t *e = &s->ioredtbl[pin];
@@ -50,7 +42,6 @@ static void ioapic_service_once(IOAPICState *s)
                        *e & IOAPIC_LVT_DEST_MODE, level);
         }
     }
-    in_service = false;
 }
 
 /*
