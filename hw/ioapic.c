@@ -245,10 +245,21 @@ static int ioapic_post_load(void *opaque, int version_id)
     return 0;
 }
 
+static int ioapic_check(const void *loaded, int version_id, Error **errp)
+{
+    const IOAPICState *s = loaded;
+    if (s->id > 0x0f) {
+        error_setg(errp, "IOAPIC: invalid ID %u", s->id);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 const VMStateDescription vmstate_ioapic = {
     .name = "ioapic",
     .version_id = 1,
     .minimum_version_id = 1,
+    .check = ioapic_check,
     .post_load = ioapic_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT8(id, IOAPICState),
