@@ -114,7 +114,8 @@ static uint32_t ioapic_reg_read(IOAPICState *s)
     case REG_VERSION:
         return ((IOAPIC_NUM_PINS - 1) << 16) | IOAPIC_VERSION;
     case REG_ARB:
-        return 0;
+        /* Loaded with the ID (QEMU answers the same). */
+        return (uint32_t)(s->id & 0x0f) << 24;
     default:
         if (r >= REG_REDTBL && r < REG_REDTBL + 2 * IOAPIC_NUM_PINS) {
             uint64_t e = s->ioredtbl[(r - REG_REDTBL) / 2];

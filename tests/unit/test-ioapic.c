@@ -61,6 +61,7 @@ START_TEST(test_registers)
     ck_assert_uint_eq(reg_read(0x00), 0);
     reg_write(0x00, 0x0f000000);
     ck_assert_uint_eq(reg_read(0x00), 0x0f000000);
+    ck_assert_uint_eq(reg_read(0x02), 0x0f000000);
     reg_write(0x01, 0);
     ck_assert_uint_eq(reg_read(0x01), 0x00170020);
     /* All entries masked after reset. */
