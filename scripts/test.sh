@@ -27,4 +27,9 @@ configure_if_needed build-san --enable-werror --enable-sanitizers --extra-cflags
 make -C build -j"$jobs" all
 make -C build-san -j"$jobs" all
 
+# Integration tests build the guest images they need (tests/guests/, cached
+# in .cache/guests) instead of skipping; MINIPC_BUILD_GUESTS=0 to skip.
+MINIPC_BUILD_GUESTS=${MINIPC_BUILD_GUESTS:-1}
+export MINIPC_BUILD_GUESTS
+
 exec python3 tests/run-tests.py --build build --san-build build-san "$@"
