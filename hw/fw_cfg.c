@@ -338,6 +338,16 @@ static int fw_cfg_post_load(void *opaque, int version_id)
     return 0;
 }
 
+static int fw_cfg_check(const void *loaded, int version_id, Error **errp)
+{
+    const FWCfgState *s = loaded;
+    if (s->cur_entry != FW_CFG_INVALID && (s->cur_entry & FW_CFG_ENTRY_MASK) >= FW_CFG_MAX_ENTRY) {
+        error_setg(errp, "fw_cfg: selected key 0x%x does not exist", s->cur_entry);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static bool dma_needed(void *opaque)
 {
     FWCfgState *s = opaque;
@@ -359,6 +369,7 @@ const VMStateDescription vmstate_fw_cfg = {
     .name = "fw_cfg",
     .version_id = 2,
     .minimum_version_id = 2,
+    .check = fw_cfg_check,
     .post_load = fw_cfg_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT16(cur_entry, FWCfgState),

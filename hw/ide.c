@@ -162,7 +162,13 @@ static int hd_write(IDEState *s, int64_t sector, const uint8_t *buf, uint32_t n)
     if (!sector_range_ok(s, sector, n) || n > IDE_BUF_SECTORS) {
         return -EIO;
     }
-    return bdrv_pwrite(s->bs, sector * IDE_SECTOR_SIZE, buf, (int64_t)n * IDE_SECTOR_SIZE, NULL);
+    int r = bdrv_pwrite(s->bs, sector * IDE_SECTOR_SIZE, buf, (int64_t)n * IDE_SECTOR_SIZE, NULL);
+    /* Write cache disabled (SET FEATURES 82h): data is on the medium
+     * before the command completes. */
+    if (r >= 0 && !s->wce) {
+        r = bdrv_flush(s->bs, NULL);
+    }
+    return r;
 }
 
 /* Start sector from the task file, or -1 for an impossible CHS address. */
@@ -1032,11 +1038,23 @@ static bool pio_state_needed(void *opaque)
     return s->pio_op != PIO_NONE;
 }
 
+static int ide_drive_pio_check(const void *loaded, int version_id, Error **errp)
+{
+    const IDEState *s = loaded;
+    if (s->data_end > IDE_BUF_SIZE || s->data_ptr > s->data_end) {
+        error_setg(errp, "IDE drive: PIO position %u/%u is outside the %u-byte buffer",
+                   s->data_ptr, s->data_end, (unsigned)IDE_BUF_SIZE);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static const VMStateDescription vmstate_ide_drive_pio = {
     .name = "ide_drive/pio_state",
     .version_id = 1,
     .minimum_version_id = 1,
     .needed = pio_state_needed,
+    .check = ide_drive_pio_check,
     .fields = (const VMStateField[]) {
         VMSTATE_BOOL(pio_to_device, IDEState),
         VMSTATE_UINT32(data_ptr, IDEState),
@@ -1083,10 +1101,38 @@ static int ide_drive_post_load(void *opaque, int version_id)
     return 0;
 }
 
+/* Values no drive can be in: refused before anything changes. */
+static int ide_drive_check(const void *loaded, int version_id, Error **errp)
+{
+    const IDEState *s = loaded;
+    if (s->pio_op >= PIO_OP_MAX || s->dma_op >= DMA_OP_MAX) {
+        error_setg(errp, "IDE drive: invalid transfer state (PIO %u, DMA %u)",
+                   s->pio_op, s->dma_op);
+        return -EINVAL;
+    }
+    if (s->mult_sectors > IDE_MAX_MULT_SECTORS || s->block_sectors > IDE_BUF_SECTORS) {
+        error_setg(errp, "IDE drive: invalid block size (multiple %u, block %u)",
+                   s->mult_sectors, s->block_sectors);
+        return -EINVAL;
+    }
+    if (s->cur_heads > 16 || s->cur_sectors > 255) {
+        error_setg(errp, "IDE drive: invalid CHS translation %u/%u",
+                   s->cur_heads, s->cur_sectors);
+        return -EINVAL;
+    }
+    if (s->atapi_src > ATAPI_SRC_DISC || s->reply_pos > IDE_BUF_SIZE ||
+        s->atapi_left < 0 || s->cd_offset < 0) {
+        error_setg(errp, "IDE drive: invalid ATAPI transfer state");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 const VMStateDescription vmstate_ide_drive = {
     .name = "ide_drive",
     .version_id = 1,
     .minimum_version_id = 1,
+    .check = ide_drive_check,
     .post_load = ide_drive_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(cur_cylinders, IDEState),
@@ -1147,10 +1193,21 @@ static int ide_bus_post_load(void *opaque, int version_id)
     return 0;
 }
 
+static int ide_bus_check(const void *loaded, int version_id, Error **errp)
+{
+    const IDEBus *bus = loaded;
+    if (bus->unit > 1) {
+        error_setg(errp, "IDE bus: selected drive %u does not exist", bus->unit);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 const VMStateDescription vmstate_ide_bus = {
     .name = "ide_bus",
     .version_id = 1,
     .minimum_version_id = 1,
+    .check = ide_bus_check,
     .post_load = ide_bus_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT8(cmd, IDEBus),

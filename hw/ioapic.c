@@ -18,7 +18,7 @@
 #define REDTBL_LO_WMASK 0x0001afffULL
 #define REDTBL_HI_WMASK 0xff000000ULL
 
-static void ioapic_service(IOAPICState *s)
+static void ioapic_service_once(IOAPICState *s)
 {
     for (int pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
         uint32_t mask = 1u << pin;
@@ -42,6 +42,28 @@ static void ioapic_service(IOAPICState *s)
                        *e & IOAPIC_LVT_DEST_MODE, level);
         }
     }
+}
+
+/*
+ * The delivery callback may come back (an EOI from a local APIC that
+ * acknowledges at once): requests made meanwhile are served by the
+ * outer call, in a bounded number of rounds, never by recursion. A line
+ * that stays asserted and is acknowledged at once is a storm; it gets
+ * served again at its next event.
+ */
+static void ioapic_service(IOAPICState *s)
+{
+    if (s->in_service) {
+        s->service_again = true;
+        return;
+    }
+    s->in_service = true;
+    int rounds = 0;
+    do {
+        s->service_again = false;
+        ioapic_service_once(s);
+    } while (s->service_again && ++rounds < 16);
+    s->in_service = false;
 }
 
 static void ioapic_set_irq(void *opaque, int pin, int level)
@@ -92,7 +114,8 @@ static uint32_t ioapic_reg_read(IOAPICState *s)
     case REG_VERSION:
         return ((IOAPIC_NUM_PINS - 1) << 16) | IOAPIC_VERSION;
     case REG_ARB:
-        return 0;
+        /* Loaded with the ID (QEMU answers the same). */
+        return (uint32_t)(s->id & 0x0f) << 24;
     default:
         if (r >= REG_REDTBL && r < REG_REDTBL + 2 * IOAPIC_NUM_PINS) {
             uint64_t e = s->ioredtbl[(r - REG_REDTBL) / 2];
@@ -223,10 +246,21 @@ static int ioapic_post_load(void *opaque, int version_id)
     return 0;
 }
 
+static int ioapic_check(const void *loaded, int version_id, Error **errp)
+{
+    const IOAPICState *s = loaded;
+    if (s->id > 0x0f) {
+        error_setg(errp, "IOAPIC: invalid ID %u", s->id);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 const VMStateDescription vmstate_ioapic = {
     .name = "ioapic",
     .version_id = 1,
     .minimum_version_id = 1,
+    .check = ioapic_check,
     .post_load = ioapic_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT8(id, IOAPICState),

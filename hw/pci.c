@@ -536,10 +536,21 @@ static int pci_device_post_load(void *opaque, int version_id)
     return 0;
 }
 
+static int pci_device_check(const void *loaded, int version_id, Error **errp)
+{
+    const PCIDevice *d = loaded;
+    if (d->irq_level != 0 && d->irq_level != 1) {
+        error_setg(errp, "PCI device: invalid INTx level %d", d->irq_level);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 const VMStateDescription vmstate_pci_device = {
     .name = "PCIDevice",
     .version_id = 1,
     .minimum_version_id = 1,
+    .check = pci_device_check,
     .post_load = pci_device_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_BUFFER(config, PCIDevice),

@@ -14,8 +14,9 @@
  *    exists (as for a non-SMM access); D_LCK locks D_OPEN to 0 until
  *    reset; G_SMRAME and D_CLS are stored.
  *
- * Wiring expected from the machine: 'ram' mapped at 0 of system_memory
- * with priority 0; 'pci_memory' (a container holding BARs, the VGA
+ * Wiring expected from the machine: 'ram' (whose offset N is guest
+ * address N below 1 MiB) mapped at 0 of system_memory, directly or
+ * through an alias, with priority 0; 'pci_memory' (a container holding BARs, the VGA
  * legacy window at 0xa0000, option ROMs and the BIOS copy at
  * 0xe0000/0xf0000) mapped at 0 of system_memory with priority -1.
  * The bridge adds its windows with priority 1 over both. The RAM

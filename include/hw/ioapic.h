@@ -60,6 +60,8 @@ typedef struct IOAPICState {
     IOAPICDeliverFn *deliver;
     void *opaque;
     MemoryRegion *mr;
+    bool in_service;          /* re-entrancy guard for deliver() */
+    bool service_again;
 } IOAPICState;
 
 /* Maps the registers at 'base' of 'sysmem' (a 4 KiB window). */

@@ -10,7 +10,9 @@
  *
  * Reset control register (I/O 0xcf9, reached through the host bridge's
  * handler, see i440fx_set_cf9_handler): writing bit 2 (RCPU) pulses the
- * reset line; bit 1 (SRST, hard/soft) is stored.
+ * reset line; bit 1 (SRST, hard/soft) is stored. The pulse comes from
+ * inside the guest's port write: its handler should only request the
+ * reset (the main loop performs it between CPU slices).
  *
  * The ELCR (0x4d0/0x4d1) is left to the PIC model, which needs it to
  * decide edge or level per input.

@@ -69,6 +69,32 @@ static uint16_t get_port(Input *in)
     return b >= 240 ? get16(in) : ports[b % ARRAY_SIZE(ports)];
 }
 
+/* A PCI device with every kind of BAR and an interrupt pin, so hostile
+ * configuration writes move real mappings around. */
+typedef struct DummyDev {
+    PCIDevice pci;
+    MemoryRegion *io, *mmio, *mmio64, *rom;
+    uint8_t regs[256];
+} DummyDev;
+
+static uint64_t dummy_read(void *opaque, uint64_t off, unsigned size)
+{
+    DummyDev *d = opaque;
+    return d->regs[off & 0xff];
+}
+
+static void dummy_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    DummyDev *d = opaque;
+    d->regs[off & 0xff] = val;
+    /* Register 0 drives the interrupt pin. */
+    if ((off & 0xff) == 0) {
+        pci_set_irq(&d->pci, val & 1);
+    }
+}
+
+static const MemoryRegionOps dummy_ops = { .read = dummy_read, .write = dummy_write };
+
 typedef struct Board {
     MemoryRegion *sysmem, *pcimem, *io, *ram, *bios;
     AddressSpace *mem_as, *io_as;
@@ -80,6 +106,7 @@ typedef struct Board {
     IRQLine **isa;
     IRQLine *reset;
     int levels[16];
+    DummyDev dummy;
 } Board;
 
 static BlockDriverState *disk, *cd;
@@ -154,6 +181,20 @@ static void board_init(Board *b)
                           ioapic_irq(b->ioapic, 14), ioapic_irq(b->ioapic, 15), NULL);
     piix_ide_attach(b->ide, 0, IDE_HD, disk, NULL);
     piix_ide_attach(b->ide, 2, IDE_CD, cd_in ? cd : NULL, NULL);
+    DummyDev *dd = &b->dummy;
+    pci_device_init(&dd->pci, i440fx_bus(b->host), PCI_DEVFN(3, 0), "dummy", 0x1234, 0x1111, 0,
+                    0x020000, NULL);
+    dd->io = memory_region_new_io("dummy-io", 32, &dummy_ops, dd);
+    dd->mmio = memory_region_new_io("dummy-mmio", 4096, &dummy_ops, dd);
+    dd->mmio64 = memory_region_new_io("dummy-mmio64", 16384, &dummy_ops, dd);
+    dd->rom = memory_region_new_rom("dummy-rom", 2048, NULL);
+    pci_register_bar(&dd->pci, 0, PCI_BASE_ADDRESS_SPACE_IO, dd->io);
+    pci_register_bar(&dd->pci, 1, 0, dd->mmio);
+    pci_register_bar(&dd->pci, 2, PCI_BASE_ADDRESS_MEM_TYPE_64, dd->mmio64);
+    pci_register_bar(&dd->pci, PCI_ROM_SLOT, 0, dd->rom);
+    pci_set_interrupt_pin(&dd->pci, 1);
+    pci_add_capability(&dd->pci, PCI_CAP_ID_PM, 0x40, 8, NULL);
+    pci_add_capability(&dd->pci, PCI_CAP_ID_VNDR, 0x50, 8, NULL);
     b->fw = fw_cfg_new_io(b->io, 0x510, 0x514, b->mem_as);
     fw_cfg_add_i64(b->fw, FW_CFG_RAM_SIZE, RAM_SIZE);
     fw_cfg_add_file(b->fw, "bootorder", "/pci@i0cf8/ide@1,1/drive@0/disk@0\n", 35);
@@ -168,6 +209,11 @@ static void board_init(Board *b)
 
 static void board_free(Board *b)
 {
+    pci_device_exit(&b->dummy.pci);
+    memory_region_free(b->dummy.io);
+    memory_region_free(b->dummy.mmio);
+    memory_region_free(b->dummy.mmio64);
+    memory_region_free(b->dummy.rom);
     piix_ide_free(b->ide);
     piix3_free(b->piix3);
     i440fx_free(b->host);
@@ -235,7 +281,8 @@ static void run_op(Board *b, Input *in)
         break;
     }
     case OP_CFG_WRITE: {
-        uint8_t devfn = get8(in) % 16, reg = get8(in);
+        static const uint8_t devfns[] = { 0, 8, 9, 24, 25, 16 };
+        uint8_t devfn = devfns[get8(in) % ARRAY_SIZE(devfns)], reg = get8(in);
         unsigned size = get_size(in);
         uint32_t val = get32(in);
         address_space_write_sized(io, 0xcf8, 0x80000000u | (devfn << 8) | (reg & 0xfc), 4);
@@ -320,7 +367,8 @@ static void run_op(Board *b, Input *in)
         break;
     }
     case OP_RESET:
-        switch (get8(in) % 5) {
+        switch (get8(in) % 6) {
+        case 5: pci_device_reset(&b->dummy.pci); break;
         case 0: i440fx_reset(b->host); break;
         case 1: piix3_reset(b->piix3); break;
         case 2: piix_ide_reset(b->ide); break;
@@ -446,6 +494,50 @@ void fuzz_generate_seeds(FuzzSeedFn *emit, void *opaque)
     put32(&s, 0xa0000);
     put(&s, 1, 2);
     put32(&s, 0x12345678);
+    emit(s.b, s.n, opaque);
+
+    /* ATAPI: one packet of each supported command, PIO. */
+    static const uint8_t packets[][12] = {
+        { 0x00 }, { 0x03, 0, 0, 0, 18 }, { 0x12, 0, 0, 0, 36 }, { 0x1b, 0, 0, 0, 2 },
+        { 0x1b, 0, 0, 0, 3 }, { 0x1e, 0, 0, 0, 1 }, { 0x1e }, { 0x25 },
+        { 0x28, 0, 0, 0, 0, 1, 0, 0, 1 }, { 0xa8, 0, 0, 0, 0, 2, 0, 0, 0, 1 },
+        { 0xbe, 0, 0, 0, 0, 3, 0, 0, 1, 0x10 }, { 0x2b, 0, 0, 0, 0, 4 },
+        { 0x43, 2, 0, 0, 0, 0, 0, 0, 64 }, { 0x43, 0, 1, 0, 0, 0, 0, 0, 64 },
+        { 0x43, 2, 2, 0, 0, 0, 0, 0, 64 }, { 0x46, 0, 0, 0, 0, 0, 0, 0, 64 },
+        { 0x46, 2, 0, 1, 0, 0, 0, 0, 64 }, { 0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8 },
+        { 0x51, 0, 0, 0, 0, 0, 0, 0, 34 }, { 0x5a, 0, 0x3f, 0, 0, 0, 0, 0, 64 },
+        { 0x5a, 0, 0x2a, 0, 0, 0, 0, 0, 64 }, { 0xbb }, { 0xbd, 0, 0, 0, 0, 0, 0, 0, 0, 8 },
+    };
+    memset(&s, 0, sizeof(s));
+    for (size_t i = 0; i < ARRAY_SIZE(packets) && s.n + 30 < sizeof(s.b); i++) {
+        put(&s, 4, OP_ATAPI_CMD, 0, 0x00, 0x10);
+        for (int j = 0; j < 12; j++) {
+            put(&s, 1, packets[i][j]);
+        }
+        put(&s, 5, OP_DATA_BURST, 1, 1, 0, 8);
+    }
+    emit(s.b, s.n, opaque);
+
+    /* The dummy device's BARs programmed, enabled, moved, sized. */
+    memset(&s, 0, sizeof(s));
+    put(&s, 4, OP_CFG_WRITE, 3, 0x10, 2);
+    put32(&s, 0xd001);
+    put(&s, 4, OP_CFG_WRITE, 3, 0x14, 2);
+    put32(&s, 0xfe000000);
+    put(&s, 4, OP_CFG_WRITE, 3, 0x18, 2);
+    put32(&s, 0xfd000000);
+    put(&s, 4, OP_CFG_WRITE, 3, 0x30, 2);
+    put32(&s, 0xfc000001);
+    put(&s, 4, OP_CFG_WRITE, 3, 0x04, 1);
+    put32(&s, 0x0003);
+    put(&s, 1, OP_MEM_WRITE);
+    put32(&s, 0xfe000000);
+    put(&s, 1, 0);
+    put32(&s, 1);
+    put(&s, 4, OP_CFG_WRITE, 3, 0x14, 2);
+    put32(&s, 0xffffffff);
+    put(&s, 4, OP_CFG_WRITE, 3, 0x04, 1);
+    put32(&s, 0x0403);
     emit(s.b, s.n, opaque);
 
     /* IOAPIC: program pin 14 level, raise it via an IDE interrupt. */

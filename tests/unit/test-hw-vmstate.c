@@ -53,6 +53,22 @@ static void load(const VMStateDescription *vmsd, void *opaque, const uint8_t *bu
     qemu_fclose(f, NULL);
 }
 
+/* The loader's validation pass: check() hooks only, nothing changes. */
+static int validate(const VMStateDescription *vmsd, void *opaque, const uint8_t *buf, size_t len,
+                    char *msg, size_t msglen)
+{
+    Error *err = NULL;
+    QEMUFile *f = qemu_file_new_mem_input(buf, len);
+    qemu_file_set_validating(f, true);
+    int r = vmstate_load_state(f, vmsd, opaque, vmsd->version_id, &err);
+    if (err) {
+        snprintf(msg, msglen, "%s", error_get_pretty(err));
+        error_free(err);
+    }
+    qemu_fclose(f, NULL);
+    return r;
+}
+
 /* ---- a small board ---- */
 
 typedef struct Board {
@@ -290,6 +306,62 @@ START_TEST(test_fwcfg_and_ioapic)
 }
 END_TEST
 
+START_TEST(test_validation_rejects)
+{
+    char msg[256] = "";
+    size_t len;
+    /* A sane stream validates. */
+    uint8_t *st = save(&vmstate_piix_ide, bd->ide, &len);
+    ck_assert_int_eq(validate(&vmstate_piix_ide, bd->ide, st, len, msg, sizeof(msg)), 0);
+    free(st);
+
+    /* Impossible transfer state: refused with a message, live state kept. */
+    IDEState *s = piix_ide_drive(bd->ide, 0);
+    s->pio_op = 200;
+    st = save(&vmstate_piix_ide, bd->ide, &len);
+    s->pio_op = 0;
+    ck_assert_int_lt(validate(&vmstate_piix_ide, bd->ide, st, len, msg, sizeof(msg)), 0);
+    ck_assert_ptr_nonnull(strstr(msg, "IDE drive"));
+    ck_assert_uint_eq(s->pio_op, 0);
+    free(st);
+
+    /* PIO position outside the buffer (subsection check). */
+    outb(0x1f6, 0xe0);
+    outb(0x1f2, 1);
+    outb(0x1f7, 0x20);
+    s->data_end = IDE_BUF_SIZE + 2;
+    st = save(&vmstate_piix_ide, bd->ide, &len);
+    s->data_end = 512;
+    ck_assert_int_lt(validate(&vmstate_piix_ide, bd->ide, st, len, msg, sizeof(msg)), 0);
+    ck_assert_ptr_nonnull(strstr(msg, "PIO position"));
+    free(st);
+
+    /* Selected drive 2 of a two-drive bus. */
+    bd->ide->bus[1].unit = 2;
+    st = save(&vmstate_piix_ide, bd->ide, &len);
+    bd->ide->bus[1].unit = 0;
+    ck_assert_int_lt(validate(&vmstate_piix_ide, bd->ide, st, len, msg, sizeof(msg)), 0);
+    free(st);
+
+    /* fw_cfg key beyond the table, IOAPIC ID beyond 4 bits, PCI INTx 2. */
+    bd->fw->cur_entry = 0x3fff;
+    st = save(&vmstate_fw_cfg, bd->fw, &len);
+    bd->fw->cur_entry = 0;
+    ck_assert_int_lt(validate(&vmstate_fw_cfg, bd->fw, st, len, msg, sizeof(msg)), 0);
+    free(st);
+    bd->ioapic->id = 0x20;
+    st = save(&vmstate_ioapic, bd->ioapic, &len);
+    bd->ioapic->id = 0;
+    ck_assert_int_lt(validate(&vmstate_ioapic, bd->ioapic, st, len, msg, sizeof(msg)), 0);
+    free(st);
+    bd->piix3->dev.irq_level = 2;
+    st = save(&vmstate_piix3, bd->piix3, &len);
+    bd->piix3->dev.irq_level = 0;
+    ck_assert_int_lt(validate(&vmstate_piix3, bd->piix3, st, len, msg, sizeof(msg)), 0);
+    free(st);
+}
+END_TEST
+
 #endif
 
 int main(void)
@@ -301,6 +373,7 @@ int main(void)
     tcase_add_test(tc, test_chipset_round_trip);
     tcase_add_test(tc, test_ide_mid_transfer);
     tcase_add_test(tc, test_fwcfg_and_ioapic);
+    tcase_add_test(tc, test_validation_rejects);
 #else
     fprintf(stderr, "test-hw-vmstate: the migration engine is not in this tree; no checks run\n");
 #endif

@@ -61,6 +61,7 @@ START_TEST(test_registers)
     ck_assert_uint_eq(reg_read(0x00), 0);
     reg_write(0x00, 0x0f000000);
     ck_assert_uint_eq(reg_read(0x00), 0x0f000000);
+    ck_assert_uint_eq(reg_read(0x02), 0x0f000000);
     reg_write(0x01, 0);
     ck_assert_uint_eq(reg_read(0x01), 0x00170020);
     /* All entries masked after reset. */
@@ -166,6 +167,33 @@ START_TEST(test_level_and_eoi)
 }
 END_TEST
 
+static IOAPICState *eager;
+static int eager_count;
+
+static void eager_deliver(void *opaque, uint8_t vector, uint8_t mode, uint8_t dest, bool logical,
+                          bool level)
+{
+    /* A local APIC that acknowledges inside the delivery. */
+    eager_count++;
+    ioapic_eoi_broadcast(eager, vector);
+}
+
+START_TEST(test_reentrant_eoi)
+{
+    eager = ioapic_new(NULL, 0, eager_deliver, NULL);
+    eager->ioredtbl[3] = 0x70 | IOAPIC_LVT_TRIGGER_LEVEL;
+    irq_raise(ioapic_irq(eager, 3));
+    /* A storm, but a bounded one: no recursion, no endless loop. */
+    ck_assert_int_gt(eager_count, 1);
+    ck_assert_int_le(eager_count, 32);
+    int n = eager_count;
+    irq_lower(ioapic_irq(eager, 3));
+    ioapic_eoi_broadcast(eager, 0x70);
+    ck_assert_int_eq(eager_count, n);
+    ioapic_free(eager);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ioapic");
@@ -174,6 +202,7 @@ int main(void)
     tcase_add_test(tc, test_registers);
     tcase_add_test(tc, test_edge);
     tcase_add_test(tc, test_level_and_eoi);
+    tcase_add_test(tc, test_reentrant_eoi);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
