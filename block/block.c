@@ -172,7 +172,9 @@ static int open_with_depth(BlockDriverState **pbs, const char *filename, const c
                               flags & ~(BDRV_O_RDWR | BDRV_O_SNAPSHOT | BDRV_O_CHECK),
                               depth + 1, errp);
         if (ret < 0) {
-            error_prepend(errp, "Could not open backing file: ");
+            if (ret != -ELOOP) {  /* one prefix, not one per level */
+                error_prepend(errp, "Could not open backing file: ");
+            }
             bdrv_close(bs);
             return ret;
         }

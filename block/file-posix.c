@@ -4,10 +4,30 @@
  */
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "block-int.h"
+
+/*
+ * Crash testing: with MINIPC_CRASH_AFTER_IOS=N in the environment, the
+ * process kills itself with SIGKILL just before its N-th modifying host
+ * I/O (write, sync, hole punch, resize), so a test can stop a writer at
+ * every point of an operation and check what a crash leaves behind.
+ */
+static long crash_countdown = -1;   /* -1: not read yet, 0: disabled */
+
+static void crash_point(void)
+{
+    if (crash_countdown < 0) {
+        const char *env = getenv("MINIPC_CRASH_AFTER_IOS");
+        crash_countdown = env ? MAX(atol(env), 0) : 0;
+    }
+    if (crash_countdown > 0 && --crash_countdown == 0) {
+        raise(SIGKILL);
+    }
+}
 
 /* Sizes above this are refused before they reach off_t arithmetic. */
 #define HOST_FILE_MAX_OFFSET ((uint64_t)INT64_MAX / 2)
@@ -111,6 +131,7 @@ int host_file_pread(HostFile *f, uint64_t offset, void *buf, uint64_t bytes, Err
 static int pwrite_aligned(HostFile *f, uint64_t offset, const void *buf, uint64_t bytes,
                           Error **errp)
 {
+    crash_point();
     ssize_t n = full_pwrite(f->fd, buf, bytes, offset);
     if (n < 0) {
         error_setg_errno(errp, -n, "Could not write to '%s' at offset %" PRIu64,
@@ -170,6 +191,7 @@ int host_file_zero_range(HostFile *f, uint64_t offset, uint64_t bytes, Error **e
     if (offset >= (uint64_t)len) {
         return 0;  /* past EOF reads as zeroes already */
     }
+    crash_point();
     if (fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                   offset, MIN(bytes, (uint64_t)len - offset)) == 0) {
         return 0;
@@ -192,6 +214,7 @@ int host_file_sync(HostFile *f, Error **errp)
     if (!f->writable) {
         return 0;
     }
+    crash_point();
     if (fdatasync(f->fd) < 0) {
         int err = errno;
         error_setg_errno(errp, err, "Could not flush '%s'", f->filename);
@@ -206,6 +229,7 @@ int host_file_truncate(HostFile *f, uint64_t size, Error **errp)
     if (ret < 0) {
         return ret;
     }
+    crash_point();
     if (ftruncate(f->fd, size) < 0) {
         int err = errno;
         error_setg_errno(errp, err, "Could not resize '%s'", f->filename);

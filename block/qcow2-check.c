@@ -94,10 +94,12 @@ static void dec_refs(CheckState *cs, uint64_t offset, uint64_t size)
     }
 }
 
-/* Walks one L2 table. 'active' adds fragmentation statistics. */
-static int check_l2(CheckState *cs, uint64_t l2_offset, bool active,
-                    uint64_t *next_contiguous)
+/* Walks one L2 table. 'active' adds allocation statistics;
+ * fragmentation is counted within each table. */
+static int check_l2(CheckState *cs, uint64_t l2_offset, bool active)
 {
+    uint64_t contiguous = 0;
+    uint64_t *next_contiguous = &contiguous;
     BDRVQcow2State *s = cs->s;
     uint64_t *l2 = xmalloc(s->cluster_size);
     int ret = qcow2_file_pread(s, l2_offset, l2, s->cluster_size, NULL);
@@ -174,7 +176,6 @@ static int check_l1(CheckState *cs, uint64_t l1_offset, uint32_t l1_size, bool a
         free(l1);
         return ret;
     }
-    uint64_t next_contiguous = 0;
     for (uint32_t i = 0; i < l1_size; i++) {
         uint64_t l2_offset = be64_to_cpu(l1[i]) & L1E_OFFSET_MASK;
         if (!l2_offset) {
@@ -187,7 +188,7 @@ static int check_l1(CheckState *cs, uint64_t l1_offset, uint32_t l1_size, bool a
             continue;
         }
         inc_refs(cs, l2_offset, s->cluster_size);
-        check_l2(cs, l2_offset, active, &next_contiguous);
+        check_l2(cs, l2_offset, active);
     }
     free(l1);
     return 0;
@@ -396,7 +397,9 @@ static void compare_refcounts(CheckState *cs, uint64_t *highest)
     for (uint64_t c = 0; c < cs->nb_clusters; c++) {
         compare_one(cs, c, cs->refs[c], highest);
     }
-    qsort(cs->beyond, cs->nb_beyond, sizeof(uint64_t), cmp_u64);
+    if (cs->nb_beyond) {
+        qsort(cs->beyond, cs->nb_beyond, sizeof(uint64_t), cmp_u64);
+    }
     for (size_t i = 0; i < cs->nb_beyond;) {
         size_t j = i;
         while (j < cs->nb_beyond && cs->beyond[j] == cs->beyond[i]) {

@@ -153,7 +153,9 @@ static char *describe_features(const BDRVQcow2State *s, int type, uint64_t mask)
             strbuf_printf(&sb, "Unknown incompatible feature: %" PRIx64, (uint64_t)1 << bit);
         }
     }
-    return strbuf_steal(&sb);
+    char *result = strbuf_steal(&sb);
+    strbuf_free(&sb);
+    return result;
 }
 
 /* ---- header extensions ------------------------------------------- */
@@ -243,7 +245,9 @@ static size_t put_ext(uint8_t *buf, size_t pos, size_t cap, uint32_t magic,
     }
     stl_be(buf + pos, magic);
     stl_be(buf + pos + 4, len);
-    memcpy(buf + pos + 8, data, len);
+    if (len) {
+        memcpy(buf + pos + 8, data, len);
+    }
     memset(buf + pos + 8 + len, 0, ALIGN_UP((size_t)len, 8) - len);
     return pos + need;
 }

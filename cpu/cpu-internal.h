@@ -82,6 +82,7 @@ Op *op_exit_to_loop(CPUX86State *cpu, Op *op);
 
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2 };
 void tlb_flush(CPUX86State *cpu, bool keep_global);
+void tlb_flush_all_entries(CPUX86State *cpu);
 void tlb_flush_page(CPUX86State *cpu, uint32_t lin);
 /* Invalidate write entries of a RAM page that now holds code. */
 void tlb_protect_code_page(CPUX86State *cpu, uint64_t ram_page);

@@ -14,6 +14,7 @@ CPUX86State *cpu_new(AddressSpace *mem, AddressSpace *io, size_t code_cache_byte
     cpu->as_mem = mem;
     cpu->as_io = io;
     cpu->tbc = tbc_new(code_cache_bytes ? code_cache_bytes : 32 * MiB);
+    tlb_flush_all_entries(cpu);
     memory_set_write_notify(mmu_write_notify, cpu);
     memory_set_map_notify(mmu_map_notify, cpu);
     cpu_reset(cpu);
@@ -93,7 +94,8 @@ void cpu_reset(CPUX86State *cpu)
     cpu->reset_requested = false;
     cpu_update_tlb_ptr(cpu);
     cpu_update_hflags(cpu);
-    tlb_flush(cpu, false);
+    tlb_flush_all_entries(cpu);
+    cpu->pcache_valid = false;
     cpu->tbc->flush_pending = true;
 }
 

@@ -19,20 +19,82 @@
 
 static void tlb_entry_clear(TLBEntry *e)
 {
-    e->read_tag = e->write_tag = e->code_tag = TLB_INVALID;
-    e->global = 0;
-    e->ram_page = RAM_PAGE_NONE;
+    e->read_tag = e->write_tag = TLB_INVALID;
+}
+
+static void tlb_extra_clear(TLBExtra *x)
+{
+    x->code_tag = TLB_INVALID;
+    x->global = 0;
+    x->ram_page = RAM_PAGE_NONE;
+}
+
+static void tlb_clear(CPUX86State *cpu, int m, uint32_t i)
+{
+    tlb_entry_clear(&cpu->tlb_table[m][i]);
+    tlb_extra_clear(&cpu->tlb_extra[m][i]);
+}
+
+static inline bool tlb_empty(CPUX86State *cpu, int m, uint32_t i)
+{
+    const TLBEntry *e = &cpu->tlb_table[m][i];
+    return e->read_tag == TLB_INVALID && e->write_tag == TLB_INVALID &&
+           cpu->tlb_extra[m][i].code_tag == TLB_INVALID;
+}
+
+static void tlb_note_used(CPUX86State *cpu, int m, uint32_t idx)
+{
+    uint32_t n = cpu->tlb_used_n[m];
+    if (n < TLB_SIZE) {
+        cpu->tlb_used[m][n] = idx;
+    }
+    if (n <= TLB_SIZE) {
+        cpu->tlb_used_n[m] = n + 1;
+    }
 }
 
 void tlb_flush(CPUX86State *cpu, bool keep_global)
 {
     for (int m = 0; m < 2; m++) {
-        for (int i = 0; i < TLB_SIZE; i++) {
-            TLBEntry *e = &cpu->tlb_table[m][i];
-            if (!keep_global || !e->global) {
-                tlb_entry_clear(e);
+        uint32_t n = cpu->tlb_used_n[m];
+        cpu->tlb_used_n[m] = 0;
+        if (n > TLB_SIZE) {
+            for (uint32_t i = 0; i < TLB_SIZE; i++) {
+                if (keep_global && cpu->tlb_extra[m][i].global) {
+                    tlb_note_used(cpu, m, i);
+                } else {
+                    tlb_clear(cpu, m, i);
+                }
+            }
+            continue;
+        }
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t i = cpu->tlb_used[m][k];
+            if (tlb_empty(cpu, m, i)) {
+                continue;
+            }
+            if (keep_global && cpu->tlb_extra[m][i].global) {
+                /* Keep it listed (the list is rebuilt in place). */
+                cpu->tlb_used[m][cpu->tlb_used_n[m]++] = i;
+            } else {
+                tlb_clear(cpu, m, i);
             }
         }
+    }
+    cpu->tlb_gen++;
+}
+
+/* Everything, ignoring the used lists (reset, first use). */
+void tlb_flush_all_entries(CPUX86State *cpu)
+{
+    for (int m = 0; m < 2; m++) {
+        for (int i = 0; i < TLB_SIZE; i++) {
+            tlb_clear(cpu, m, i);
+        }
+        cpu->tlb_used_n[m] = 0;
+    }
+    for (int i = 0; i < TLB_SIZE; i++) {
+        tlb_entry_clear(&cpu->tlb_nocache[i]);
     }
     cpu->tlb_gen++;
 }
@@ -40,10 +102,11 @@ void tlb_flush(CPUX86State *cpu, bool keep_global)
 void tlb_flush_page(CPUX86State *cpu, uint32_t lin)
 {
     uint32_t page = lin & ~0xfffu;
+    uint32_t i = (lin >> 12) & (TLB_SIZE - 1);
     for (int m = 0; m < 2; m++) {
-        TLBEntry *e = &cpu->tlb_table[m][(lin >> 12) & (TLB_SIZE - 1)];
-        if (e->read_tag == page || e->write_tag == page || e->code_tag == page) {
-            tlb_entry_clear(e);
+        TLBEntry *e = &cpu->tlb_table[m][i];
+        if (e->read_tag == page || e->write_tag == page || cpu->tlb_extra[m][i].code_tag == page) {
+            tlb_clear(cpu, m, i);
         }
     }
     /* Blocks linked through this page may now map elsewhere. */
@@ -53,10 +116,19 @@ void tlb_flush_page(CPUX86State *cpu, uint32_t lin)
 void tlb_protect_code_page(CPUX86State *cpu, uint64_t ram_page)
 {
     for (int m = 0; m < 2; m++) {
-        for (int i = 0; i < TLB_SIZE; i++) {
-            TLBEntry *e = &cpu->tlb_table[m][i];
-            if (e->ram_page == ram_page) {
-                e->write_tag = TLB_INVALID;
+        uint32_t n = cpu->tlb_used_n[m];
+        if (n > TLB_SIZE) {
+            for (int i = 0; i < TLB_SIZE; i++) {
+                if (cpu->tlb_extra[m][i].ram_page == ram_page) {
+                    cpu->tlb_table[m][i].write_tag = TLB_INVALID;
+                }
+            }
+            continue;
+        }
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t i = cpu->tlb_used[m][k];
+            if (cpu->tlb_extra[m][i].ram_page == ram_page) {
+                cpu->tlb_table[m][i].write_tag = TLB_INVALID;
             }
         }
     }
@@ -64,13 +136,26 @@ void tlb_protect_code_page(CPUX86State *cpu, uint64_t ram_page)
 
 void cpu_update_tlb_ptr(CPUX86State *cpu)
 {
-    cpu->tlb = cpu->tlb_table[cpu->cpl == 3];
+    if (cpu->cpl == 3 && (cpu->cr[0] & CR0_AM) && (cpu->eflags & AC_MASK)) {
+        cpu->tlb = cpu->tlb_nocache;
+    } else {
+        cpu->tlb = cpu->tlb_table[cpu->cpl == 3];
+    }
+}
+
+/* #AC: misaligned data access at CPL 3 with CR0.AM and EFLAGS.AC. */
+static inline void check_alignment(CPUX86State *cpu, Op *op, uint32_t lin, unsigned size, int idx)
+{
+    if (unlikely(cpu->tlb == cpu->tlb_nocache) && idx == 1 && (lin & (size - 1))) {
+        raise_exception_err(cpu, op, EXCP_AC, 0);
+    }
 }
 
 void mmu_map_notify(void *opaque, AddressSpace *as)
 {
     CPUX86State *cpu = opaque;
     if (as == cpu->as_mem) {
+        cpu->pcache_valid = false;
         tlb_flush(cpu, false);
         /* Blocks are keyed by RAM address, which a remap does not change,
          * but ROM shadowing can make the same RAM address show different
@@ -94,9 +179,38 @@ enum {
 };
 enum { PF_P = 1, PF_W = 2, PF_U = 4 };
 
+/* Looks up the RAM/ROM range holding 'addr' through the one-entry cache.
+ * Returns false for MMIO and unassigned space. */
+static bool phys_ram_lookup(CPUX86State *cpu, uint64_t addr)
+{
+    if (cpu->pcache_valid && addr >= cpu->pcache_start && addr <= cpu->pcache_end) {
+        return true;
+    }
+    MemoryLookup l;
+    address_space_lookup(cpu->as_mem, addr, &l);
+    if (!l.mr || !l.host) {
+        return false;
+    }
+    /* Clip to the part of the range that lies inside the region. */
+    uint64_t avail = memory_region_size(l.mr) - l.mr_offset;
+    uint64_t end = MIN(l.end, addr + avail - 1);
+    cpu->pcache_start = addr;
+    cpu->pcache_end = end;
+    cpu->pcache_host = l.host;
+    cpu->pcache_mr = l.mr;
+    cpu->pcache_mr_offset = l.mr_offset;
+    cpu->pcache_readonly = l.readonly;
+    cpu->pcache_valid = true;
+    return true;
+}
+
 static uint32_t phys_ldl(CPUX86State *cpu, uint32_t addr)
 {
-    return address_space_ldl(cpu->as_mem, addr & cpu->a20_mask);
+    addr &= cpu->a20_mask;
+    if (phys_ram_lookup(cpu, addr) && addr + 3 <= cpu->pcache_end) {
+        return ldl_le(cpu->pcache_host + (addr - cpu->pcache_start));
+    }
+    return address_space_ldl(cpu->as_mem, addr);
 }
 
 static void phys_stl(CPUX86State *cpu, uint32_t addr, uint32_t v)
@@ -104,9 +218,10 @@ static void phys_stl(CPUX86State *cpu, uint32_t addr, uint32_t v)
     address_space_stl(cpu->as_mem, addr & cpu->a20_mask, v);
 }
 
-bool mmu_translate(CPUX86State *cpu, uint32_t lin, int acc, bool user, bool set_ad,
-                   uint32_t *phys, uint32_t *err)
+static bool mmu_walk(CPUX86State *cpu, uint32_t lin, int acc, bool user, bool set_ad,
+                     uint32_t *phys, uint32_t *err, bool *global)
 {
+    *global = false;
     if (!(cpu->cr[0] & CR0_PG)) {
         *phys = lin & cpu->a20_mask;
         return true;
@@ -134,6 +249,7 @@ bool mmu_translate(CPUX86State *cpu, uint32_t lin, int acc, bool user, bool set_
             }
         }
         *phys = ((pde & 0xffc00000u) | (lin & 0x3fffff)) & cpu->a20_mask;
+        *global = (pde & PG_G) && (cpu->cr[4] & CR4_PGE);
         return true;
     }
     uint32_t pte_addr = (pde & ~0xfffu) + ((lin >> 10) & 0xffc);
@@ -158,22 +274,15 @@ bool mmu_translate(CPUX86State *cpu, uint32_t lin, int acc, bool user, bool set_
         }
     }
     *phys = ((pte & ~0xfffu) | (lin & 0xfff)) & cpu->a20_mask;
+    *global = (pte & PG_G) && (cpu->cr[4] & CR4_PGE);
     return true;
 }
 
-/* Is the translation global (PGE)? Only called right after a successful
- * walk, so the entries are present. */
-static bool mmu_is_global(CPUX86State *cpu, uint32_t lin)
+bool mmu_translate(CPUX86State *cpu, uint32_t lin, int acc, bool user, bool set_ad,
+                   uint32_t *phys, uint32_t *err)
 {
-    if (!(cpu->cr[0] & CR0_PG) || !(cpu->cr[4] & CR4_PGE)) {
-        return false;
-    }
-    uint32_t pde = phys_ldl(cpu, (cpu->cr[3] & ~0xfffu) + ((lin >> 20) & 0xffc));
-    if ((pde & PG_PS) && (cpu->cr[4] & CR4_PSE)) {
-        return pde & PG_G;
-    }
-    uint32_t pte = phys_ldl(cpu, (pde & ~0xfffu) + ((lin >> 10) & 0xffc));
-    return pte & PG_G;
+    bool global;
+    return mmu_walk(cpu, lin, acc, user, set_ad, phys, err, &global);
 }
 
 NORETURN static void raise_pf(CPUX86State *cpu, Op *op, uint32_t lin, uint32_t err)
@@ -184,48 +293,58 @@ NORETURN static void raise_pf(CPUX86State *cpu, Op *op, uint32_t lin, uint32_t e
 }
 
 /* Translates lin for an access, raising #PF. */
-static uint32_t translate_or_fault(CPUX86State *cpu, Op *op, uint32_t lin, int acc, bool user)
+static uint32_t translate_or_fault_g(CPUX86State *cpu, Op *op, uint32_t lin, int acc, bool user,
+                                     bool *global)
 {
     uint32_t phys, err;
-    if (!mmu_translate(cpu, lin, acc, user, true, &phys, &err)) {
+    if (!mmu_walk(cpu, lin, acc, user, true, &phys, &err, global)) {
         raise_pf(cpu, op, lin, err);
     }
     return phys;
 }
 
+static uint32_t translate_or_fault(CPUX86State *cpu, Op *op, uint32_t lin, int acc, bool user)
+{
+    bool global;
+    return translate_or_fault_g(cpu, op, lin, acc, user, &global);
+}
+
 /* Fills the TLB entry of lin (in TLB 'idx') for an access of type acc,
  * if the page is plain RAM/ROM covering the whole page. */
-static void tlb_fill(CPUX86State *cpu, int idx, uint32_t lin, uint32_t phys, int acc)
+static void tlb_fill(CPUX86State *cpu, int idx, uint32_t lin, uint32_t phys, int acc, bool global)
 {
-    MemoryLookup l;
     uint32_t ppage = phys & ~0xfffu;
-    address_space_lookup(cpu->as_mem, ppage, &l);
-    if (!l.mr || !l.host || l.start > ppage || l.end < ppage + 0xfff) {
+    if (!phys_ram_lookup(cpu, ppage) || cpu->pcache_end < (uint64_t)ppage + 0xfff) {
         return;
     }
-    if (l.mr_offset + 0x1000 > memory_region_size(l.mr)) {
-        return;
-    }
-    uint64_t ram_page = (memory_region_ram_addr(l.mr) + l.mr_offset) >> 12;
-    TLBEntry *e = &cpu->tlb_table[idx][(lin >> 12) & (TLB_SIZE - 1)];
+    uint64_t off = ppage - cpu->pcache_start;
+    MemoryRegion *mr = cpu->pcache_mr;
+    uint8_t *host = cpu->pcache_host + off;
+    uint64_t ram_page = (memory_region_ram_addr(mr) + cpu->pcache_mr_offset + off) >> 12;
+    uint32_t tidx = (lin >> 12) & (TLB_SIZE - 1);
+    TLBEntry *e = &cpu->tlb_table[idx][tidx];
+    TLBExtra *x = &cpu->tlb_extra[idx][tidx];
     uint32_t lpage = lin & ~0xfffu;
-    uintptr_t addend = (uintptr_t)l.host - (uintptr_t)lpage;
-    if (e->addend != addend || e->ram_page != ram_page) {
-        tlb_entry_clear(e);
+    uintptr_t addend = (uintptr_t)host - (uintptr_t)lpage;
+    if (tlb_empty(cpu, idx, tidx)) {
+        tlb_note_used(cpu, idx, tidx);
+    } else if (e->addend != addend || x->ram_page != ram_page) {
+        tlb_clear(cpu, idx, tidx);
     }
     e->addend = addend;
-    e->ram_page = ram_page;
-    e->global = mmu_is_global(cpu, lin);
+    x->ram_page = ram_page;
+    x->global = global;
+    struct { bool readonly; } l = { cpu->pcache_readonly };
     switch (acc) {
     case ACC_READ:
         e->read_tag = lpage;
         break;
     case ACC_FETCH:
-        e->code_tag = lpage;
+        x->code_tag = lpage;
         break;
     case ACC_WRITE:
         e->read_tag = lpage;
-        if (!l.readonly && !memory_region_is_logging(l.mr) &&
+        if (!l.readonly && !memory_region_is_logging(mr) &&
             !tb_page_has_code(cpu, ram_page << 12)) {
             e->write_tag = lpage;
         }
@@ -235,7 +354,7 @@ static void tlb_fill(CPUX86State *cpu, int idx, uint32_t lin, uint32_t phys, int
 
 static inline bool tlb_is_user(CPUX86State *cpu)
 {
-    return cpu->tlb == cpu->tlb_table[1];
+    return cpu->cpl == 3;
 }
 
 /* Physical access of one piece within a page. */
@@ -256,6 +375,7 @@ static uint64_t mem_read_idx(CPUX86State *cpu, Op *op, uint32_t lin, unsigned si
 {
     bool user = idx == 1;
     unsigned off = lin & 0xfff;
+    check_alignment(cpu, op, lin, size, idx);
     if (off + size > 0x1000) {
         unsigned n1 = 0x1000 - off;
         uint32_t p1 = translate_or_fault(cpu, op, lin, acc, user);
@@ -267,8 +387,9 @@ static uint64_t mem_read_idx(CPUX86State *cpu, Op *op, uint32_t lin, unsigned si
         }
         return v;
     }
-    uint32_t phys = translate_or_fault(cpu, op, lin, acc, user);
-    tlb_fill(cpu, idx, lin, phys, acc);
+    bool global;
+    uint32_t phys = translate_or_fault_g(cpu, op, lin, acc, user, &global);
+    tlb_fill(cpu, idx, lin, phys, acc, global);
     return phys_read(cpu, phys, size);
 }
 
@@ -287,6 +408,7 @@ static void mem_write_idx(CPUX86State *cpu, Op *op, uint32_t lin, uint64_t val, 
 {
     bool user = idx == 1;
     unsigned off = lin & 0xfff;
+    check_alignment(cpu, op, lin, size, idx);
     if (off + size > 0x1000) {
         unsigned n1 = 0x1000 - off;
         uint32_t p1 = translate_or_fault(cpu, op, lin, ACC_WRITE, user);
@@ -297,9 +419,10 @@ static void mem_write_idx(CPUX86State *cpu, Op *op, uint32_t lin, uint64_t val, 
         }
         return;
     }
-    uint32_t phys = translate_or_fault(cpu, op, lin, ACC_WRITE, user);
+    bool global;
+    uint32_t phys = translate_or_fault_g(cpu, op, lin, ACC_WRITE, user, &global);
     phys_write(cpu, phys, val, size);
-    tlb_fill(cpu, idx, lin, phys, ACC_WRITE);
+    tlb_fill(cpu, idx, lin, phys, ACC_WRITE, global);
 }
 
 void mem_write_slow(CPUX86State *cpu, Op *op, uint32_t lin, uint64_t val, unsigned size)
@@ -424,15 +547,18 @@ bool mmu_code_page(CPUX86State *cpu, uint32_t lin, uint8_t **host, uint64_t *ram
                    uint32_t *phys_out, uint32_t *err)
 {
     bool user = cpu->cpl == 3;
-    TLBEntry *e = &cpu->tlb_table[user][(lin >> 12) & (TLB_SIZE - 1)];
+    uint32_t i = (lin >> 12) & (TLB_SIZE - 1);
+    TLBEntry *e = &cpu->tlb_table[user][i];
+    TLBExtra *x = &cpu->tlb_extra[user][i];
     uint32_t lpage = lin & ~0xfffu;
-    if (e->code_tag != lpage) {
+    if (x->code_tag != lpage) {
         uint32_t phys;
-        if (!mmu_translate(cpu, lin, ACC_FETCH, user, true, &phys, err)) {
+        bool global;
+        if (!mmu_walk(cpu, lin, ACC_FETCH, user, true, &phys, err, &global)) {
             return false;
         }
-        tlb_fill(cpu, user, lin, phys, ACC_FETCH);
-        if (e->code_tag != lpage) {
+        tlb_fill(cpu, user, lin, phys, ACC_FETCH, global);
+        if (x->code_tag != lpage) {
             /* Not RAM: execute from MMIO/unassigned space through a
              * bounce buffer keyed by a physical address outside RAM. */
             *host = NULL;
@@ -442,7 +568,7 @@ bool mmu_code_page(CPUX86State *cpu, uint32_t lin, uint8_t **host, uint64_t *ram
         }
     }
     *host = tlb_host(e, lpage);
-    *ram_addr = e->ram_page << 12;
+    *ram_addr = x->ram_page << 12;
     *phys_out = 0;
     return true;
 }

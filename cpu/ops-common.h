@@ -9,6 +9,26 @@
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
+/* Chained blocks tail-call each other when the compiler turns tail calls
+ * into jumps (optimised builds without ASan, which keeps frames alive);
+ * otherwise a block end returns to the CPU loop, so the host stack
+ * never grows with the number of blocks run. */
+#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__) && !defined(MINIPC_NO_CHAIN_TAILCALL)
+#define CHAIN_TAILCALL 1
+#pragma GCC optimize("optimize-sibling-calls")
+#else
+#define CHAIN_TAILCALL 0
+#endif
+
+static inline Op *enter_block(CPUX86State *cpu, Op *ops)
+{
+#if CHAIN_TAILCALL
+    return ops->fn(cpu, ops);
+#else
+    return ops;
+#endif
+}
+
 /* size index: 0 = 8, 1 = 16, 2 = 32 bits */
 #define SZ_b 0
 #define SZ_w 1
@@ -66,7 +86,7 @@ static ALWAYS_INLINE Op *goto_block(CPUX86State *cpu, Op *op, uint32_t eip, int 
     }
     TBLink *l = (TBLink *)(op + 1) + slot;
     if (likely(l->gen == cpu->tlb_gen)) {
-        return l->tb->ops;
+        return enter_block(cpu, l->tb->ops);
     }
     TB *t = tb_jmp_cache_get(cpu, eip);
     if (!t) {
@@ -74,7 +94,7 @@ static ALWAYS_INLINE Op *goto_block(CPUX86State *cpu, Op *op, uint32_t eip, int 
     }
     l->tb = t;
     l->gen = cpu->tlb_gen;
-    return t->ops;
+    return enter_block(cpu, t->ops);
 }
 
 /* Indirect block end (RET, JMP r/m): jump cache only. */
@@ -85,7 +105,7 @@ static ALWAYS_INLINE Op *goto_indirect(CPUX86State *cpu, Op *op, uint32_t eip)
         return NULL;
     }
     TB *t = tb_jmp_cache_get(cpu, eip);
-    return t ? t->ops : NULL;
+    return t ? enter_block(cpu, t->ops) : NULL;
 }
 
 /* Block end that must return to the CPU loop (mode changes, IF set...). */

@@ -129,6 +129,14 @@ JCC_SPEC(logic32, cond_logic(cpu->cc_dst, 0x80000000u, c))
 
 OpFn *jcc_handler_for(int cc_op_known, int cond)
 {
+    /* ZF, SF and PF come from the result for every lazy cc_op, so
+     * E/NE/S/NS/P/NP after any known flag setter read cc_dst. */
+    int c2 = cond >> 1;
+    if (cc_op_known != CC_OP_EFLAGS && (c2 == 2 || c2 == 4 || c2 == 5)) {
+        int size = cc_op_known == CC_OP_EFLAGS ? 2 : (cc_op_known - 1) % 3;
+        static OpFn *const by_size[3] = { op_jcc_logic8, op_jcc_logic16, op_jcc_logic32 };
+        return by_size[size];
+    }
     /* ZF/SF/PF-only conditions after INC/DEC/RES are cheap with the
      * generic path too; specialise the common compare/test pairs. */
     switch (cc_op_known) {

@@ -151,9 +151,13 @@ static uint32_t rep_fast(CPUX86State *cpu, Op *op, int kind, int bytes, int a32,
         uint32_t v = acc_get(cpu, bytes);
         if (bytes == 1) {
             memset(dst, (int)v, n);
+        } else if (bytes == 2) {
+            for (uint32_t i = 0; i < n; i++) {
+                stw_le(dst + i * 2, v);
+            }
         } else {
             for (uint32_t i = 0; i < n; i++) {
-                memcpy(dst + i * bytes, &v, bytes);
+                stl_le(dst + i * 4, v);
             }
         }
     } else {

@@ -95,6 +95,7 @@ void cpu_update_hflags(CPUX86State *cpu)
         }
     }
     cpu->hflags = h;
+    cpu_update_tlb_ptr(cpu);
     if (h & (HF_TF | HF_DR)) {
         cpu->exit_request = 1;
     }

@@ -153,6 +153,9 @@ static void tb_invalidate(CPUX86State *cpu, TB *tb)
         }
     }
     cpu->tbc->invalidated++;
+    /* Chained links and jump-cache entries may still name this block;
+     * a new generation makes them all look up again. */
+    cpu->tlb_gen++;
 }
 
 void tb_invalidate_ram_range(CPUX86State *cpu, uint64_t ram_addr, uint64_t len)

@@ -391,21 +391,36 @@ PS2Mouse *i8042_mouse(I8042State *s)
     return s->mouse;
 }
 
+static int i8042_check(const void *loaded, int version_id, Error **errp)
+{
+    const I8042State *s = loaded;
+    if (s->reply_head >= REPLY_MAX || s->reply_count > REPLY_MAX) {
+        error_setg(errp, "pckbd: reply queue out of range (%u at %u)",
+                   s->reply_count, s->reply_head);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static int i8042_post_load(void *opaque, int version_id)
 {
     I8042State *s = opaque;
+    int ret = 0;
     if (s->reply_head >= REPLY_MAX || s->reply_count > REPLY_MAX) {
-        return -EINVAL;
+        /* Only reachable without the validation pass: stay safe. */
+        s->reply_head = s->reply_count = 0;
+        ret = -EINVAL;
     }
     /* The A20 line is part of the CPU's saved state; only IRQs here. */
     i8042_update_irq(s);
-    return 0;
+    return ret;
 }
 
 const VMStateDescription vmstate_i8042 = {
     .name = "pckbd",
     .version_id = 1,
     .minimum_version_id = 1,
+    .check = i8042_check,
     .post_load = i8042_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_BUFFER(ram, I8042State),

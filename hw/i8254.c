@@ -707,10 +707,46 @@ void pit_free(PITState *s)
 
 /* Migration -------------------------------------------------------------- */
 
+/* Ticks since the virtual clock started stay far below 2^62 (122,000
+ * years); bounding loaded ones keeps "tick + period" from wrapping. */
+#define PIT_TICK_LIMIT (UINT64_C(1) << 62)
+
+static bool channel_valid(const PITChannel *c)
+{
+    uint32_t m = channel_modulus(c);
+    if (c->mode > 7 || c->rw_mode < 1 || c->rw_mode > 3 ||
+        c->count < 1 || c->count > m || c->period > m) {
+        return false;
+    }
+    if (c->start_tick > PIT_TICK_LIMIT || c->reload_tick > PIT_TICK_LIMIT) {
+        return false;
+    }
+    if (c->counting && (c->period < 1 || c->phase >= c->period)) {
+        return false;
+    }
+    if (c->reload_pending && c->reload_phase >= c->count) {
+        return false;
+    }
+    return true;
+}
+
+static int pit_channel_check(const void *loaded, int version_id, Error **errp)
+{
+    const PITChannel *c = loaded;
+    if (!channel_valid(c)) {
+        error_setg(errp, "i8254: channel state out of range (mode %u, access %u, "
+                   "count %" PRIu32 ", period %" PRIu32 ", phase %" PRIu32 ")",
+                   c->mode, c->rw_mode, c->count, c->period, c->phase);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static const VMStateDescription vmstate_pit_channel = {
     .name = "i8254-channel",
     .version_id = 1,
     .minimum_version_id = 1,
+    .check = pit_channel_check,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(count, PITChannel),
         VMSTATE_UINT32(period, PITChannel),
@@ -741,33 +777,26 @@ static const VMStateDescription vmstate_pit_channel = {
     },
 };
 
-static bool channel_valid(const PITChannel *c)
-{
-    uint32_t m = channel_modulus(c);
-    if (c->mode > 7 || c->rw_mode < 1 || c->rw_mode > 3 ||
-        c->count < 1 || c->count > m || c->period > m) {
-        return false;
-    }
-    if (c->counting && (c->period < 1 || c->phase >= c->period)) {
-        return false;
-    }
-    if (c->reload_pending && c->reload_phase >= c->count) {
-        return false;
-    }
-    return true;
-}
-
 static int pit_post_load(void *opaque, int version_id)
 {
     PITState *s = opaque;
+    int ret = 0;
+    uint64_t t = pit_now();
     for (int i = 0; i < PIT_NUM_CHANNELS; i++) {
-        if (!channel_valid(&s->ch[i])) {
-            return -EINVAL;
+        PITChannel *c = &s->ch[i];
+        if (!channel_valid(c)) {
+            /* Only reachable without the validation pass: a channel in
+             * its after-control-word state is safe. */
+            bool gate = c->gate;
+            memset(c, 0, sizeof(*c));
+            channel_write_control(c, t, 3 << CW_RW_SHIFT);
+            c->gate = gate;
+            ret = -EINVAL;
         }
     }
     s->port61 &= P61_WRITABLE;
-    irq_set(s->irq0, channel_eval(&s->ch[0], pit_now()).out);
-    return 0;
+    irq_set(s->irq0, channel_eval(&s->ch[0], t).out);
+    return ret;
 }
 
 const VMStateDescription vmstate_i8254 = {

@@ -471,10 +471,22 @@ void pic_get_regs(const PICState *s, uint16_t *irr, uint16_t *isr, uint16_t *imr
 
 /* Migration ------------------------------------------------------------ */
 
+static int pic_chip_check(const void *loaded, int version_id, Error **errp)
+{
+    const PICChip *c = loaded;
+    if (c->init_state > PIC_WANT_ICW4 || c->priority_base > 7) {
+        error_setg(errp, "i8259: initialisation state %u or priority %u out of range",
+                   c->init_state, c->priority_base);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static const VMStateDescription vmstate_pic_chip = {
     .name = "i8259-chip",
     .version_id = 1,
     .minimum_version_id = 1,
+    .check = pic_chip_check,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT8(irr, PICChip),
         VMSTATE_UINT8(isr, PICChip),
@@ -501,17 +513,21 @@ static const VMStateDescription vmstate_pic_chip = {
 static int pic_post_load(void *opaque, int version_id)
 {
     PICState *s = opaque;
+    int ret = 0;
     for (int i = 0; i < 2; i++) {
         PICChip *c = &s->chips[i];
         if (c->init_state > PIC_WANT_ICW4 || c->priority_base > 7) {
-            return -EINVAL;
+            /* Only reachable without the validation pass: stay safe. */
+            c->init_state = PIC_READY;
+            c->priority_base &= 7;
+            ret = -EINVAL;
         }
         c->vector_base &= 0xf8;
         c->elcr &= c->elcr_mask;
     }
     s->intr_level = chip_pending_ir(&s->chips[PIC_MASTER], true) >= 0;
     irq_set(s->intr, s->intr_level);
-    return 0;
+    return ret;
 }
 
 const VMStateDescription vmstate_i8259 = {

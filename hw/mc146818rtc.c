@@ -604,27 +604,46 @@ void rtc_free(RTCState *s)
 
 /* Migration ------------------------------------------------------------------ */
 
+/* Virtual times start at 0 and stay far below 2^61 ns (73 years);
+ * anything else would overflow the interval arithmetic. */
+static bool rtc_times_valid(const RTCState *s)
+{
+    const int64_t limit = INT64_C(1) << 61;
+    return s->base_ns >= -limit && s->base_ns <= limit &&
+           s->last_eval_ns >= -limit && s->last_eval_ns <= limit;
+}
+
+static int rtc_check(const void *loaded, int version_id, Error **errp)
+{
+    const RTCState *s = loaded;
+    if (!rtc_times_valid(s)) {
+        error_setg(errp, "mc146818rtc: clock reference times out of range");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static int rtc_post_load(void *opaque, int version_id)
 {
     RTCState *s = opaque;
-    /* Virtual times start at 0 and stay far below 2^61 ns (73 years);
-     * anything else would overflow the interval arithmetic. */
-    const int64_t limit = INT64_C(1) << 61;
-    if (s->base_ns < -limit || s->base_ns > limit ||
-        s->last_eval_ns < -limit || s->last_eval_ns > limit) {
-        return -EINVAL;
+    int ret = 0;
+    if (!rtc_times_valid(s)) {
+        /* Only reachable without the validation pass: stay safe. */
+        s->base_ns = s->last_eval_ns = rtc_now();
+        ret = -EINVAL;
     }
     s->index &= 0x7f;
     s->flags &= C_PF | C_AF | C_UF;
     s->base_time = rtc_clamp_time(s->base_time);
     irq_set(s->irq, rtc_irqf(s));
-    return 0;
+    return ret;
 }
 
 const VMStateDescription vmstate_mc146818rtc = {
     .name = "mc146818rtc",
     .version_id = 1,
     .minimum_version_id = 1,
+    .check = rtc_check,
     .post_load = rtc_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_BUFFER(cmos, RTCState),

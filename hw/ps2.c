@@ -774,17 +774,27 @@ void ps2_mouse_free(PS2Mouse *m)
 
 /* Migration ------------------------------------------------------------------- */
 
-static int ps2_queue_post_load(void *opaque, int version_id)
+static bool queue_valid(const PS2Queue *q, unsigned limit)
 {
-    PS2Queue *q = opaque;
-    return (q->head < PS2_QUEUE_SIZE && q->count <= PS2_QUEUE_SIZE) ? 0 : -EINVAL;
+    return q->head < PS2_QUEUE_SIZE && q->count <= limit;
+}
+
+static int ps2_kbd_state_check(const PS2Kbd *k)
+{
+    return (queue_valid(&k->replies, PS2_REPLY_MAX) && queue_valid(&k->keys, PS2_QUEUE_SIZE) &&
+            (k->scancode_set == 1 || k->scancode_set == 2)) ? 0 : -EINVAL;
+}
+
+static int ps2_mouse_state_check(const PS2Mouse *m)
+{
+    return (queue_valid(&m->replies, PS2_REPLY_MAX) && queue_valid(&m->packets, PS2_QUEUE_SIZE) &&
+            (m->device_id == 0 || m->device_id == 3 || m->device_id == 4)) ? 0 : -EINVAL;
 }
 
 static const VMStateDescription vmstate_ps2_queue = {
     .name = "ps2-queue",
     .version_id = 1,
     .minimum_version_id = 1,
-    .post_load = ps2_queue_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_BUFFER(data, PS2Queue),
         VMSTATE_UINT16(head, PS2Queue),
@@ -793,26 +803,35 @@ static const VMStateDescription vmstate_ps2_queue = {
     },
 };
 
-static bool queue_valid(const PS2Queue *q, unsigned limit)
+static int ps2_kbd_check(const void *loaded, int version_id, Error **errp)
 {
-    return q->head < PS2_QUEUE_SIZE && q->count <= limit;
+    if (ps2_kbd_state_check(loaded) < 0) {
+        error_setg(errp, "ps2kbd: queue or scancode set out of range");
+        return -EINVAL;
+    }
+    return 0;
 }
 
 static int ps2_kbd_post_load(void *opaque, int version_id)
 {
     PS2Kbd *k = opaque;
-    if (!queue_valid(&k->replies, PS2_REPLY_MAX) || !queue_valid(&k->keys, PS2_QUEUE_SIZE) ||
-        (k->scancode_set != 1 && k->scancode_set != 2)) {
-        return -EINVAL;
+    int ret = 0;
+    if (ps2_kbd_state_check(k) < 0) {
+        /* Only reachable without the validation pass: stay safe. */
+        queue_clear(&k->replies);
+        queue_clear(&k->keys);
+        k->scancode_set = 2;
+        ret = -EINVAL;
     }
     k->leds &= 7;
-    return 0;
+    return ret;
 }
 
 const VMStateDescription vmstate_ps2_keyboard = {
     .name = "ps2kbd",
     .version_id = 1,
     .minimum_version_id = 1,
+    .check = ps2_kbd_check,
     .post_load = ps2_kbd_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_STRUCT(replies, PS2Kbd, 1, vmstate_ps2_queue, PS2Queue),
@@ -827,25 +846,39 @@ const VMStateDescription vmstate_ps2_keyboard = {
     },
 };
 
+static int ps2_mouse_check(const void *loaded, int version_id, Error **errp)
+{
+    if (ps2_mouse_state_check(loaded) < 0) {
+        error_setg(errp, "ps2mouse: queue or device ID out of range");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static int ps2_mouse_post_load(void *opaque, int version_id)
 {
     PS2Mouse *m = opaque;
-    if (!queue_valid(&m->replies, PS2_REPLY_MAX) || !queue_valid(&m->packets, PS2_QUEUE_SIZE) ||
-        (m->device_id != 0 && m->device_id != 3 && m->device_id != 4)) {
-        return -EINVAL;
+    int ret = 0;
+    if (ps2_mouse_state_check(m) < 0) {
+        /* Only reachable without the validation pass: stay safe. */
+        queue_clear(&m->replies);
+        queue_clear(&m->packets);
+        m->device_id = 0;
+        ret = -EINVAL;
     }
     m->dx = clamp_int(m->dx, -MOUSE_MOTION_LIMIT, MOUSE_MOTION_LIMIT);
     m->dy = clamp_int(m->dy, -MOUSE_MOTION_LIMIT, MOUSE_MOTION_LIMIT);
     m->dz = clamp_int(m->dz, -MOUSE_MOTION_LIMIT, MOUSE_MOTION_LIMIT);
     m->buttons &= 0x1f;
     m->status &= MOUSE_STATUS_REMOTE | MOUSE_STATUS_ENABLED | MOUSE_STATUS_SCALE21;
-    return 0;
+    return ret;
 }
 
 const VMStateDescription vmstate_ps2_mouse = {
     .name = "ps2mouse",
     .version_id = 1,
     .minimum_version_id = 1,
+    .check = ps2_mouse_check,
     .post_load = ps2_mouse_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_STRUCT(replies, PS2Mouse, 1, vmstate_ps2_queue, PS2Queue),

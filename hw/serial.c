@@ -647,7 +647,7 @@ void serial_free(SerialState *s)
         return;
     }
     if (s->chr) {
-        chardev_set_handlers(s->chr, NULL);
+        chardev_remove_handlers(s->chr, s);   /* other mux frontends stay */
     }
     memory_region_free(s->mr);
     timer_free(s->thre_timer);
@@ -657,31 +657,53 @@ void serial_free(SerialState *s)
 
 /* Migration ---------------------------------------------------------- */
 
+/* The stream is untrusted: indexes and counts must fit the arrays and
+ * the FIFO mode. */
+static bool serial_state_valid(const SerialState *s)
+{
+    unsigned rx_cap = (s->fcr & FCR_ENABLE) ? UART_FIFO_SIZE : 1;
+    /* Virtual times stay far below 2^61 ns; this keeps tx_done_ns plus
+     * a few character times from overflowing. */
+    const int64_t time_limit = INT64_C(1) << 61;
+    return s->rx_count <= rx_cap && s->rx_head < UART_FIFO_SIZE &&
+           s->tx_count <= rx_cap + 1 &&
+           s->tx_done_ns >= -time_limit && s->tx_done_ns <= time_limit;
+}
+
+static int serial_check(const void *loaded, int version_id, Error **errp)
+{
+    const SerialState *s = loaded;
+    if (!serial_state_valid(s)) {
+        error_setg(errp, "serial: FIFO counts out of range (rx %u at %u, tx %u, FCR 0x%02x)",
+                   s->rx_count, s->rx_head, s->tx_count, s->fcr);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static int serial_post_load(void *opaque, int version_id)
 {
     SerialState *s = opaque;
-    /* The stream is untrusted: indexes and counts must fit the arrays. */
-    if (s->rx_count > UART_FIFO_SIZE || s->rx_head >= UART_FIFO_SIZE ||
-        s->tx_count > UART_FIFO_SIZE + 1) {
-        return -EINVAL;
+    int ret = 0;
+    if (!serial_state_valid(s)) {
+        /* Only reachable without the validation pass: stay safe anyway. */
+        serial_rx_clear(s);
+        s->tx_count = 0;
+        s->tx_done_ns = serial_now();
+        ret = -EINVAL;
     }
     s->ier &= 0x0f;
     s->mcr &= 0x1f;
-    s->fcr &= FCR_ENABLE | FCR_DMA | FCR_TRIGGER;
-    if (!serial_fifo_enabled(s)) {
-        s->fcr = 0;
-        if (s->rx_count > 1 || s->tx_count > 2) {
-            return -EINVAL;
-        }
-    }
+    s->fcr &= (s->fcr & FCR_ENABLE) ? (FCR_ENABLE | FCR_DMA | FCR_TRIGGER) : 0;
     serial_update_irq(s);
-    return 0;
+    return ret;
 }
 
 const VMStateDescription vmstate_serial = {
     .name = "serial",
     .version_id = 1,
     .minimum_version_id = 1,
+    .check = serial_check,
     .post_load = serial_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT16(divisor, SerialState),

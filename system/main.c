@@ -28,6 +28,7 @@ typedef struct MainState {
     const char *serial[4];
     int nserial;
     bool show_help, show_version;
+    bool report_icount;
 } MainState;
 
 static void hostout_write(void *opaque, const uint8_t *buf, size_t len)
@@ -138,6 +139,7 @@ static int opt_serial(MainState *s, const char *arg, Error **errp)
     return 0;
 }
 
+static int opt_report_icount(MainState *s, const char *arg, Error **errp) { s->report_icount = true; return 0; }
 static int opt_nographic(MainState *s, const char *arg, Error **errp) { return 0; }
 
 static int opt_display(MainState *s, const char *arg, Error **errp)
@@ -307,6 +309,7 @@ static const OptDef options[] = {
     { "nographic", NULL, opt_nographic, "no display" },
     { "no-reboot", NULL, opt_no_reboot, "exit instead of rebooting" },
     { "accel", "tcg", opt_accel, "accelerator (tcg)" },
+    { "report-icount", NULL, opt_report_icount, "print the guest instruction count at exit (minipc only)" },
     { "d", "ITEMS", opt_d, "log items (in_asm,int,exec,cpu,...; 'help' lists them)" },
     { "D", "FILE", opt_D, "log to FILE instead of stderr" },
 };
@@ -402,6 +405,9 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     int status = machine_run(m);
     running_machine = NULL;
+    if (s.report_icount) {
+        fprintf(stderr, "minipc: %" PRIu64 " instructions\n", m->cpu->icount);
+    }
     machine_free(m);
     for (int i = 0; i < s.nouts; i++) {
         if (s.outs[i].fd > STDERR_FILENO) {

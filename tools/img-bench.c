@@ -123,15 +123,12 @@ int img_bench(int argc, char **argv)
     Error *err = NULL;
     int64_t start = get_clock_ns();
     uint64_t pos = offset;
+    pos %= image_size;
     for (uint64_t i = 0; i < count; i++) {
-        /* Requests past the end wrap to the start, as qemu-img's do. */
-        if (pos + bufsize > image_size) {
-            pos = image_size > bufsize ? pos % (image_size - bufsize) : 0;
-        }
         int r = write ? bdrv_pwrite(bs, pos, buf, bufsize, &err)
                       : bdrv_pread(bs, pos, buf, bufsize, &err);
         if (r < 0) {
-            error_report("Failed request: %s", error_get_pretty(err));
+            error_report("Failed request: %s", strerror(-r));
             error_free(err);
             ret = IMG_EXIT_ERROR;
             break;
@@ -142,7 +139,8 @@ int img_bench(int argc, char **argv)
             ret = IMG_EXIT_ERROR;
             break;
         }
-        pos += step;
+        /* Offsets wrap around the image size, as qemu-img's do. */
+        pos = (pos + step) % image_size;
     }
     if (ret == 0 && write && bdrv_flush(bs, &err) < 0) {
         error_report_err(err);

@@ -132,19 +132,23 @@ typedef enum {
     CPU_EXIT_SHUTDOWN,   /* a device asked to stop the machine */
 } CPUExitReason;
 
-#define TLB_BITS 10
+#define TLB_BITS 14
 #define TLB_SIZE (1 << TLB_BITS)
 #define JMP_CACHE_BITS 12
 #define JMP_CACHE_SIZE (1 << JMP_CACHE_BITS)
 
+/* The hot part of a TLB entry: 16 bytes, what loads and stores check. */
 struct TLBEntry {
     uint32_t read_tag;   /* linear page for reads, or TLB_INVALID */
     uint32_t write_tag;  /* same for writes (RAM not holding code, not logged) */
-    uint32_t code_tag;   /* same for instruction fetch */
-    uint32_t global;     /* PGE global page: survives CR3 writes */
     uintptr_t addend;    /* host address = linear + addend */
-    uint64_t ram_page;   /* RAM address of the page (code tracking) */
 };
+/* The cold part, in a parallel array. */
+typedef struct TLBExtra {
+    uint32_t code_tag;   /* linear page for instruction fetch */
+    uint32_t global;     /* PGE global page: survives CR3 writes */
+    uint64_t ram_page;   /* RAM page number (code tracking) */
+} TLBExtra;
 #define TLB_INVALID 0xffffffffu
 
 typedef struct JmpCacheEntry {
@@ -212,6 +216,20 @@ struct CPUX86State {
 
     /* ---- caches (not architectural, never saved) ----------------------- */
     TLBEntry tlb_table[2][TLB_SIZE];
+    TLBExtra tlb_extra[2][TLB_SIZE];
+    /* Never filled: the active TLB while alignment checking is on
+     * (CPL 3, CR0.AM, EFLAGS.AC), so every access takes the slow path. */
+    TLBEntry tlb_nocache[TLB_SIZE];
+    /* Indices of TLB entries filled since the last flush, so a flush
+     * touches only those (tlb_used_n > TLB_SIZE: flush everything). */
+    uint32_t tlb_used_n[2];
+    uint16_t tlb_used[2][TLB_SIZE];
+    /* The last RAM/ROM range the MMU looked up (page walks, fills). */
+    uint64_t pcache_start, pcache_end;   /* inclusive guest-physical range */
+    uint8_t *pcache_host;                /* host address of pcache_start */
+    MemoryRegion *pcache_mr;
+    uint64_t pcache_mr_offset;           /* offset in mr of pcache_start */
+    bool pcache_valid, pcache_readonly;
     JmpCacheEntry jmp_cache[JMP_CACHE_SIZE];
     TBCache *tbc;
     void *cur_tb;            /* block being executed (for SMC) */

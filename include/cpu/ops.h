@@ -4,13 +4,17 @@
  * x87/MMX/SSE ones in cpu/fpu-NAME.c). See cpu/FPU-INTERFACE.md.
  *
  * A translation block is an array of Op. Each Op names its handler and
- * carries the decoded operands. The dispatcher runs
+ * carries the decoded operands. Inside a block, handlers are threaded:
+ * a straight-line handler ends with NEXT(op), which tail-calls the next
+ * op's handler (the compiler turns it into a jump; without that
+ * optimisation the depth is still bounded by the block length). Block
+ * ends return to the CPU loop, which runs
  *
  *     while (op) op = op->fn(cpu, op);
  *
- * so a handler returns the next op to run: NEXT(op) (= op + 1) for
- * straight-line code, another block's first op for a chained jump, or
- * NULL to return to the CPU loop (after setting cpu->eip).
+ * so a block-ending handler returns another block's first op (a chained
+ * jump) or NULL to go back to the loop (after setting cpu->eip).
+ * Handlers must name their parameters 'cpu' and 'op' (NEXT uses them).
  *
  * Faults: a handler raises an exception with raise_exception*(cpu, op,
  * ...), which never returns. It restores EIP to op->eip (the faulting
@@ -63,7 +67,7 @@ struct Op {
     uint8_t flags;    /* OPF_* */
 };
 
-#define NEXT(op) return (op) + 1
+#define NEXT(op) return (op)[1].fn(cpu, (op) + 1)
 static inline uint32_t op_next_eip(const Op *op) { return op->eip + op->len; }
 
 /* ---- exceptions --------------------------------------------------------- */

@@ -27,6 +27,10 @@ if [ -z "$kpkg" ] || [ "$REFRESH" = 1 ]; then
     kname=$(resolve_depends linux-image-686)
     [ -n "$kname" ] || die "cannot resolve linux-image-686 to a kernel package"
     kpkg=$(fetch_deb "$kname")
+    # a newer kernel has another package name: drop the older ones
+    for old in "$DEBS"/linux-image-[0-9]*-686_*_i386.deb; do
+        [ "$old" = "$kpkg" ] || rm -f "$old"
+    done
 fi
 bbpkg=$(fetch_deb busybox-static)
 
