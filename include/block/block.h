@@ -38,6 +38,10 @@ int bdrv_open(BlockDriverState **pbs, const char *filename, const char *format,
               int flags, Error **errp);
 void bdrv_close(BlockDriverState *bs);
 
+/* Resolves a backing file name as written in an image: relative names
+ * are relative to the image's directory. Caller frees. */
+char *bdrv_path_combine(const char *base_image, const char *relative);
+
 /* Format probing only: returns "qcow2" or "raw" (never NULL). */
 const char *bdrv_probe_format(const char *filename, Error **errp);
 
@@ -55,6 +59,13 @@ int bdrv_pwrite(BlockDriverState *bs, int64_t offset, const void *buf, int64_t b
 int bdrv_pwrite_zeroes(BlockDriverState *bs, int64_t offset, int64_t bytes, int flags, Error **errp);
 int bdrv_pdiscard(BlockDriverState *bs, int64_t offset, int64_t bytes, Error **errp);
 int bdrv_flush(BlockDriverState *bs, Error **errp);
+/* Writes one whole cluster compressed (qcow2; convert -c). 'offset' is
+ * cluster aligned and 'bytes' the cluster size, or less for the last
+ * cluster of the image. Data that does not compress is stored plainly. */
+int bdrv_pwrite_compressed(BlockDriverState *bs, int64_t offset, const void *buf,
+                           int64_t bytes, Error **errp);
+/* Allocation granularity (qcow2 cluster size), 0 for raw. */
+uint32_t bdrv_get_cluster_size(BlockDriverState *bs);
 /* Grows (or for raw, also shrinks) the guest-visible size. */
 int bdrv_truncate(BlockDriverState *bs, int64_t offset, Error **errp);
 
@@ -162,6 +173,7 @@ typedef struct BlockImageInfo {
     bool extended_l2;
     char *backing_file;          /* owned by the BDS */
     char *backing_fmt;
+    char *full_backing_filename; /* backing_file resolved against the image */
 } BlockImageInfo;
 
 int bdrv_get_info(BlockDriverState *bs, BlockImageInfo *info, Error **errp);

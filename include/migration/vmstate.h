@@ -100,7 +100,17 @@ struct VMStateDescription {
     int (*post_load)(void *opaque, int version_id);
     int (*pre_save)(void *opaque);
     int (*post_save)(void *opaque);
-    /* Subsections only: written only when this returns true. */
+    /* Optional, for atomic loads: called in the loader's validation
+     * pass with a scratch copy of the state as parsed from the stream
+     * (before anything live changes). Only the fields named in this
+     * description and its subsections hold loaded values, and the copy
+     * may end right after the last of them: do not read other fields.
+     * Reject impossible values (indexes, modes) here rather than in
+     * post_load, so a bad stream is refused with the machine untouched.
+     * Returns 0 or -errno with errp set. */
+    int (*check)(const void *loaded, int version_id, Error **errp);
+    /* Written only when this returns true (subsections, and sections
+     * that are sometimes absent). */
     bool (*needed)(void *opaque);
     const VMStateField *fields;
     const VMStateDescription *const *subsections;
@@ -131,6 +141,7 @@ extern const VMStateInfo vmstate_info_unused_buffer;
 extern const VMStateInfo vmstate_info_timer;      /* Timer *: expiry or -1 */
 extern const VMStateInfo vmstate_info_bitmap;
 extern const VMStateInfo vmstate_info_float64;
+extern const VMStateInfo vmstate_info_nullptr;    /* NULL element marker */
 
 /* ---- compile-time type checking ----------------------------------- */
 
@@ -214,15 +225,18 @@ extern const VMStateInfo vmstate_info_float64;
     .flags = VMS_VARRAY_UINT32 | VMS_POINTER,                            \
     .offset = vmstate_offset_pointer(_state, _field, _type),             \
 }
-/* Same, but the count is checked against an in-place fixed array. */
+/* Same, but for an in-place fixed array: the count is checked against
+ * the array's length (kept in .num), so a stream cannot overrun it. */
 #define VMSTATE_VARRAY_INT32_UNSAFE(_field, _state, _field_num, _version, _info, _type) { \
     .name = (#_field),                                                   \
     .version_id = (_version),                                            \
     .num_offset = vmstate_offset_value(_state, _field_num, int32_t),     \
+    .num = ARRAY_SIZE(((_state *)0)->_field),                            \
     .info = &(_info),                                                    \
     .size = sizeof(_type),                                               \
     .flags = VMS_VARRAY_INT32,                                           \
-    .offset = offsetof(_state, _field),                                  \
+    .offset = vmstate_offset_array(_state, _field, _type,                \
+                                   ARRAY_SIZE(((_state *)0)->_field)),   \
 }
 
 #define VMSTATE_STRUCT_TEST(_field, _state, _test, _version, _vmsd, _type) { \
@@ -401,16 +415,113 @@ extern const VMStateInfo vmstate_info_float64;
 #define VMSTATE_UINT32_ARRAY_V(f, s, n, v) VMSTATE_ARRAY(f, s, n, v, vmstate_info_uint32, uint32_t)
 #define VMSTATE_UINT64_ARRAY_V(f, s, n, v) VMSTATE_ARRAY(f, s, n, v, vmstate_info_uint64, uint64_t)
 
+/* Two-dimensional arrays (_type field[_n1][_n2]), saved row by row. */
+#define VMSTATE_2DARRAY(_field, _state, _n1, _n2, _version, _info, _type) { \
+    .name = (#_field),                                                   \
+    .version_id = (_version),                                            \
+    .num = (_n1) * (_n2),                                                \
+    .info = &(_info),                                                    \
+    .size = sizeof(_type),                                               \
+    .flags = VMS_ARRAY,                                                  \
+    .offset = offsetof(_state, _field) +                                 \
+              ((_type(*)[_n1][_n2])0 - (typeof_field(_state, _field) *)0), \
+}
+#define VMSTATE_UINT8_2DARRAY(f, s, n1, n2)  VMSTATE_2DARRAY(f, s, n1, n2, 0, vmstate_info_uint8, uint8_t)
+#define VMSTATE_UINT16_2DARRAY(f, s, n1, n2) VMSTATE_2DARRAY(f, s, n1, n2, 0, vmstate_info_uint16, uint16_t)
+#define VMSTATE_UINT32_2DARRAY(f, s, n1, n2) VMSTATE_2DARRAY(f, s, n1, n2, 0, vmstate_info_uint32, uint32_t)
+#define VMSTATE_UINT64_2DARRAY(f, s, n1, n2) VMSTATE_2DARRAY(f, s, n1, n2, 0, vmstate_info_uint64, uint64_t)
+
+/* Elements [_start, _start + _num) of a uint8_t array. */
+#define VMSTATE_UINT8_SUB_ARRAY(_field, _state, _start, _num) {         \
+    .name = (#_field),                                                   \
+    .num = (_num),                                                       \
+    .info = &vmstate_info_uint8,                                         \
+    .size = sizeof(uint8_t),                                             \
+    .flags = VMS_ARRAY,                                                  \
+    .offset = vmstate_offset_value(_state, _field[0], uint8_t) + (_start) \
+              + BUILD_BUG_ON_ZERO((_start) + (_num) > ARRAY_SIZE(((_state *)0)->_field)), \
+}
+
+/* Arrays behind a pointer that the load allocates (the old buffer, if
+ * any, is freed: it must come from malloc). */
+#define VMSTATE_VARRAY_UINT32_ALLOC(_field, _state, _field_num, _version, _info, _type) { \
+    .name = (#_field),                                                   \
+    .version_id = (_version),                                            \
+    .num_offset = vmstate_offset_value(_state, _field_num, uint32_t),    \
+    .info = &(_info),                                                    \
+    .size = sizeof(_type),                                               \
+    .flags = VMS_VARRAY_UINT32 | VMS_POINTER | VMS_ALLOC,                \
+    .offset = vmstate_offset_pointer(_state, _field, _type),             \
+}
+#define VMSTATE_VARRAY_INT32_ALLOC(_field, _state, _field_num, _version, _info, _type) { \
+    .name = (#_field),                                                   \
+    .version_id = (_version),                                            \
+    .num_offset = vmstate_offset_value(_state, _field_num, int32_t),     \
+    .info = &(_info),                                                    \
+    .size = sizeof(_type),                                               \
+    .flags = VMS_VARRAY_INT32 | VMS_POINTER | VMS_ALLOC,                 \
+    .offset = vmstate_offset_pointer(_state, _field, _type),             \
+}
+
+#define VMSTATE_STRUCT_V(_field, _state, _version, _vmsd, _type) \
+    VMSTATE_STRUCT_TEST(_field, _state, NULL, _version, _vmsd, _type)
+#define VMSTATE_STRUCT_POINTER_V(_field, _state, _version, _vmsd, _type) { \
+    .name = (#_field),                                                   \
+    .version_id = (_version),                                            \
+    .vmsd = &(_vmsd),                                                    \
+    .size = sizeof(_type),                                               \
+    .flags = VMS_STRUCT | VMS_POINTER,                                   \
+    .offset = vmstate_offset_pointer(_state, _field, _type),             \
+}
+
+/* _type *field[_num]: each element points to a struct (NULL elements
+ * are saved as a one-byte "nullptr" marker and must be NULL on load). */
+#define VMSTATE_ARRAY_OF_POINTER_TO_STRUCT(_field, _state, _num, _version, _vmsd, _type) { \
+    .name = (#_field),                                                   \
+    .version_id = (_version),                                            \
+    .num = (_num),                                                       \
+    .vmsd = &(_vmsd),                                                    \
+    .size = sizeof(_type),                                               \
+    .flags = VMS_ARRAY | VMS_STRUCT | VMS_ARRAY_OF_POINTER,              \
+    .offset = vmstate_offset_array(_state, _field, _type *, _num),       \
+}
+/* Timer *field[_num]. */
+#define VMSTATE_TIMER_PTR_ARRAY(_field, _state, _num) {                 \
+    .name = (#_field),                                                   \
+    .num = (_num),                                                       \
+    .info = &vmstate_info_timer,                                         \
+    .size = sizeof(struct Timer *),                                      \
+    .flags = VMS_ARRAY | VMS_ARRAY_OF_POINTER,                           \
+    .offset = vmstate_offset_array(_state, _field, struct Timer *, _num), \
+}
+
+#define VMSTATE_INT32_POSITIVE_LE(f, s) VMSTATE_INT32_LE(f, s)
+#define VMSTATE_BOOL_ARRAY_V(f, s, n, v)   VMSTATE_ARRAY(f, s, n, v, vmstate_info_bool, bool)
+#define VMSTATE_INT16_ARRAY_V(f, s, n, v)  VMSTATE_ARRAY(f, s, n, v, vmstate_info_int16, int16_t)
+#define VMSTATE_INT32_ARRAY_V(f, s, n, v)  VMSTATE_ARRAY(f, s, n, v, vmstate_info_int32, int32_t)
+#define VMSTATE_INT64_ARRAY_V(f, s, n, v)  VMSTATE_ARRAY(f, s, n, v, vmstate_info_int64, int64_t)
+#define VMSTATE_UINT32_EQUAL_V(f, s, v) VMSTATE_SINGLE(f, s, v, vmstate_info_uint32_equal, uint32_t)
+#define VMSTATE_INT64_TEST(f, s, t)  VMSTATE_SINGLE_TEST(f, s, t, 0, vmstate_info_int64, int64_t)
+
 #define VMSTATE_END_OF_LIST() { .name = NULL }
 
 /* ---- engine entry points (migration/vmstate.c) --------------------- */
 
 /* Saves/loads one description's fields and subsections (no section
  * framing). Loading checks versions; returns 0 or -errno with errp set.
+ * When f is in validation mode (qemu_file_is_validating) the load parses
+ * into scratch copies, runs only the check() hooks and leaves opaque and
+ * everything it points to untouched (see migration/savevm.h).
  * vmdesc, if not NULL, receives the JSON description of what was saved. */
 int vmstate_save_state(QEMUFile *f, const VMStateDescription *vmsd, void *opaque,
                        JsonWriter *vmdesc, Error **errp);
 int vmstate_load_state(QEMUFile *f, const VMStateDescription *vmsd, void *opaque,
                        int version_id, Error **errp);
+/* Saves with a given version instead of vmsd->version_id (fields newer
+ * than it are left out), e.g. to produce streams for older loaders. */
+int vmstate_save_state_v(QEMUFile *f, const VMStateDescription *vmsd, void *opaque,
+                         JsonWriter *vmdesc, int version_id, Error **errp);
+/* True if vmsd has no needed() or it returns true. */
+bool vmstate_save_needed(const VMStateDescription *vmsd, void *opaque);
 
 #endif

@@ -130,7 +130,8 @@ static size_t mutate(uint8_t **pbuf, size_t size)
             const Seed *o = &seeds[rng_next() % nseeds];
             if (o->size) {
                 size_t from = rng_next() % o->size;
-                size_t len = MIN(o->size - from, 1 + rng_next() % 512);
+                size_t want = 1 + rng_next() % 512;  /* MIN evaluates twice */
+                size_t len = MIN(o->size - from, want);
                 len = MIN(len, size - pos);
                 memcpy(buf + pos, o->data + from, len);
             }
