@@ -547,7 +547,9 @@ class Machine:
     class adds: -serial, -monitor, -qmp (on request), -display none (unless
     `display` is given, e.g. "sdl", or args already choose one), and for
     QEMU "-accel tcg". kind: "minipc" or "qemu" (default: MINIPC_EMULATOR,
-    else minipc). A missing binary skips the test.
+    else minipc). A missing binary skips the test. Without `workdir` it
+    makes a temporary one, removed by cleanup() (or leaving a `with`
+    block); quit()/kill() end the process but keep the files to inspect.
     """
 
     def __init__(self, args, kind=None, workdir=None, serial=True, monitor=True,

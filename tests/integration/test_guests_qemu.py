@@ -39,14 +39,19 @@ class VMTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         require_emulator(KIND)
+        cls.vm = None
         cls.tmp = make_tmpdir("minipc-guests-")
+        # class cleanups run even when setUpClass fails or skips half-way
+        cls.addClassCleanup(cls.release)
 
     @classmethod
-    def tearDownClass(cls):
+    def release(cls):
         if cls.vm:
             cls.vm.close()
+            cls.vm = None
         if cls.tmp:
             remove_tmpdir(cls.tmp)
+            cls.tmp = None
 
     @classmethod
     def boot(cls, args, **kw):
