@@ -374,10 +374,18 @@ static void dispatch_fd(PollSet *s, int i)
     }
 }
 
+/* The outermost iteration reuses one set: the loop runs between every CPU
+ * slice and should not allocate each time. Nested ones get their own. */
+static PollSet top_set;
+
 void main_loop_wait(int64_t timeout_ns)
 {
-    PollSet set = { 0 };
+    PollSet nested_set = { 0 };
     PollSet *outer = cur_set;
+    PollSet *sp = depth == 0 ? &top_set : &nested_set;
+    PollSet set = *sp;
+    set.n = 0;
+    set.filling = false;
 
     wake_init();
     depth++;
@@ -460,8 +468,12 @@ void main_loop_wait(int64_t timeout_ns)
             pollers_collect();
         }
     }
-    free(set.fds);
-    free(set.recs);
+    if (sp == &top_set) {
+        top_set = set;   /* keep the (possibly grown) arrays */
+    } else {
+        free(set.fds);
+        free(set.recs);
+    }
 }
 
 int main_loop_run(void)

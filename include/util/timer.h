@@ -73,9 +73,10 @@ int64_t timers_deadline_ns(void);
  * not in a loop inside this one. */
 bool timers_run_expired(void);
 
-/* Called (if set) when a timer is armed to expire before every timer
- * already pending on an enabled clock, so a CPU in the middle of a slice
- * can return early to the loop. The main loop installs this. */
+/* Called (if set) when a timer becomes the earliest of its (enabled)
+ * clock, and when the virtual clock starts or jumps with timers pending,
+ * so a CPU in the middle of a slice can return early to the loop. The
+ * main loop installs this (main_loop_set_cpu_kick). */
 void timers_set_notify(void (*notify)(void *opaque), void *opaque);
 
 /* For unit tests: replace the host monotonic time that drives

@@ -354,11 +354,22 @@ START_TEST(test_unix_server_wait)
     char *spec = xasprintf("unix:%s,server", path);
     pid_t pid = fork();
     if (pid == 0) {
-        /* Connect once the server exists, then say hello. */
-        for (int i = 0; i < 5000 && access(path, F_OK) != 0; i++) {
-            usleep(1000);
+        /* Connect once the server listens (the file appears at bind,
+         * a moment before listen), then say hello. */
+        int fd = -1;
+        for (int i = 0; i < 20000 && fd < 0; i++) {
+            fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            struct sockaddr_un un = { .sun_family = AF_UNIX };
+            strcpy(un.sun_path, path);
+            if (connect(fd, (struct sockaddr *)&un, sizeof(un)) < 0) {
+                close(fd);
+                fd = -1;
+                usleep(1000);
+            }
         }
-        int fd = unix_connect_to(path);
+        if (fd < 0) {
+            _exit(2);
+        }
         ck_assert_int_eq(write(fd, "early", 5), 5);
         char c;
         ck_assert_int_eq(read(fd, &c, 1), 1);   /* wait for the reply */
