@@ -304,6 +304,78 @@ START_TEST(test_vmstate_round_trip)
 }
 END_TEST
 
+static int next_vector = 0x40;
+static int acks;
+static int ack_irq(void *opaque)
+{
+    acks++;
+    return next_vector;
+}
+
+START_TEST(test_external_interrupts)
+{
+    TestCPU *t = test_cpu_new();
+    CPUX86State *cpu = t->cpu;
+    cpu->irq_ack = ack_irq;
+    acks = 0;
+    /* IF=0: the line is ignored, HLT returns with nothing to do */
+    cpu_set_intr(cpu, true);
+    test_cpu_run_code(t, CODE(0x90));
+    ck_assert_uint_eq(test_cpu_exc(t), 0xffffffffu);
+    ck_assert_int_eq(acks, 0);
+    ck_assert(!cpu_has_work(cpu));
+    /* STI; NOP: the interrupt is taken after the NOP (STI shadow), with
+     * the saved EIP pointing after it */
+    test_cpu_run_code(t, CODE(0xfb, 0x90, 0x90));
+    ck_assert_uint_eq(test_cpu_exc(t), 0x40);
+    ck_assert_int_eq(acks, 1);
+    ck_assert_uint_eq(ldl_le(t->mem + TEST_STACK - 12), TEST_CODE + 2);
+    ck_assert(ldl_le(t->mem + TEST_STACK - 4) & IF_MASK);   /* pushed EFLAGS */
+    cpu_set_intr(cpu, false);
+    /* HLT with IF=1 and no interrupt: halted; raising the line wakes it */
+    cpu->regs[R_ESP] = TEST_STACK;
+    cpu_set_eflags(cpu, 2 | IF_MASK, 0xffffffffu);
+    stl_le(t->mem + TEST_EXC_VEC, 0xffffffffu);
+    uint8_t code[] = { 0xf4, 0xb8, 7, 0, 0, 0, 0xf4 };    /* hlt ; mov eax,7 ; hlt */
+    test_cpu_write(t, TEST_CODE, code, sizeof(code));
+    cpu->eip = TEST_CODE;
+    cpu->halted = false;
+    ck_assert_int_eq(cpu_exec(cpu, 1000), CPU_EXIT_HALTED);
+    ck_assert_uint_eq(cpu->eip, TEST_CODE + 1);
+    next_vector = 0x41;
+    cpu_set_intr(cpu, true);
+    ck_assert(cpu_has_work(cpu));
+    ck_assert_int_eq(cpu_exec(cpu, 1000), CPU_EXIT_HALTED);  /* the handler stub halts */
+    ck_assert_uint_eq(test_cpu_exc(t), 0x41);
+    ck_assert_uint_eq(ldl_le(t->mem + TEST_STACK - 12), TEST_CODE + 1);  /* resumes after HLT */
+    cpu_set_intr(cpu, false);
+    /* NMI is taken even with IF=0 and blocks further NMIs until IRET */
+    cpu->regs[R_ESP] = TEST_STACK;
+    cpu_set_eflags(cpu, 2, 0xffffffffu);
+    stl_le(t->mem + TEST_EXC_VEC, 0xffffffffu);
+    cpu_raise_nmi(cpu);
+    test_cpu_run_code(t, CODE(0x90));
+    ck_assert_uint_eq(test_cpu_exc(t), EXCP_NMI);
+    ck_assert(cpu->nmi_blocked);
+    test_cpu_free(t);
+}
+END_TEST
+
+START_TEST(test_single_step_trap)
+{
+    TestCPU *t = test_cpu_new();
+    /* pushfd; or dword [esp], TF; popfd; inc eax; inc eax: #DB after the
+     * first INC, EIP at the second */
+    t->cpu->regs[R_EAX] = 0;
+    test_cpu_run_code(t, CODE(0x9c, 0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00, 0x9d, 0x40, 0x40));
+    ck_assert_uint_eq(test_cpu_exc(t), EXCP_DB);
+    ck_assert_uint_eq(t->cpu->regs[R_EAX], 1);
+    ck_assert_uint_eq(ldl_le(t->mem + TEST_STACK - 12), TEST_CODE + 10);
+    ck_assert(t->cpu->dr[6] & (1 << 14));
+    test_cpu_free(t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cpu-system");
@@ -316,6 +388,8 @@ int main(void)
     tcase_add_test(tc, test_smc_and_dma);
     tcase_add_test(tc, test_code_cache_flush);
     tcase_add_test(tc, test_vmstate_round_trip);
+    tcase_add_test(tc, test_external_interrupts);
+    tcase_add_test(tc, test_single_step_trap);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
