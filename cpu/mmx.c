@@ -30,7 +30,9 @@ static inline void mm_set(CPUX86State *cpu, int i, uint64_t v)
 static inline void mmx_begin(CPUX86State *cpu, Op *op)
 {
     mmx_check(cpu, op);
-    fpu_check_pending(cpu, op);
+    if (unlikely(cpu->fpu.fsw & FSW_ES)) {
+        fpu_check_pending(cpu, op);
+    }
 }
 
 /* After the last possible fault: the x87 view of an MMX instruction. */
