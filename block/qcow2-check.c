@@ -21,14 +21,12 @@ typedef struct CheckState {
     int fix;
     BdrvCheckReport *report;
     void *opaque;
-    /* Computed reference counts: dense for clusters inside the file,
-     * a list for clusters referenced beyond its end. */
+    /* Computed reference counts, one per cluster of the file (plus a
+     * partly written last cluster). */
     uint32_t *refs;
     uint64_t nb_clusters;
-    uint64_t *beyond;          /* cluster indices, unsorted, repeated */
-    size_t nb_beyond, cap_beyond;
+    uint64_t file_len;
     bool rebuild;
-    int refcount_errors;       /* corruptions a rebuild would fix */
 } CheckState;
 
 static void PRINTF_FMT(2, 3) report(CheckState *cs, const char *fmt, ...)
@@ -46,36 +44,30 @@ static void PRINTF_FMT(2, 3) report(CheckState *cs, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Beyond-EOF references are bounded: a hostile image must not make us
- * allocate without limit. */
-#define MAX_BEYOND_REFS (1u << 24)
-
 static void inc_refs(CheckState *cs, uint64_t offset, uint64_t size)
 {
     BDRVQcow2State *s = cs->s;
     if (size == 0) {
         return;
     }
+    /* A structure may end inside a cluster the file does not fully
+     * contain yet, but not a whole cluster or more past its end. */
+    if (offset > QCOW2_MAX_HOST_OFFSET || size > QCOW2_MAX_HOST_OFFSET ||
+        offset + size >= cs->file_len + s->cluster_size) {
+        report(cs, "ERROR: counting reference for region exceeding the end of the file by "
+               "one cluster or more: offset %#" PRIx64 " size %#" PRIx64, offset, size);
+        cs->res->corruptions++;
+        return;
+    }
     uint64_t first = offset >> s->cluster_bits;
     uint64_t last = (offset + size - 1) >> s->cluster_bits;
-    for (uint64_t c = first; c <= last; c++) {
-        if (c < cs->nb_clusters) {
-            if (cs->refs[c] == UINT32_MAX) {
-                report(cs, "ERROR: overflow cluster offset=%#" PRIx64,
-                       c << s->cluster_bits);
-                cs->res->corruptions++;
-                continue;
-            }
-            cs->refs[c]++;
-        } else if (cs->nb_beyond < MAX_BEYOND_REFS) {
-            if (cs->nb_beyond == cs->cap_beyond) {
-                cs->cap_beyond = cs->cap_beyond ? cs->cap_beyond * 2 : 64;
-                cs->beyond = xrealloc(cs->beyond, cs->cap_beyond * sizeof(uint64_t));
-            }
-            cs->beyond[cs->nb_beyond++] = c;
-        } else {
-            cs->res->check_errors++;
+    for (uint64_t c = first; c <= last && c < cs->nb_clusters; c++) {
+        if (cs->refs[c] == UINT32_MAX || cs->refs[c] >= s->refcount_max) {
+            report(cs, "ERROR: overflow cluster offset=%#" PRIx64, c << s->cluster_bits);
+            cs->res->corruptions++;
+            continue;
         }
+        cs->refs[c]++;
     }
 }
 
@@ -109,10 +101,16 @@ static int check_l2(CheckState *cs, uint64_t l2_offset, bool active)
         free(l2);
         return ret;
     }
+    bool dirty = false;
     for (uint32_t i = 0; i < s->l2_size; i++) {
         uint64_t entry = be64_to_cpu(l2[i]);
         uint64_t off, len;
-        switch (qcow2_cluster_type(s, entry)) {
+        Qcow2ClusterType type = qcow2_cluster_type(s, entry);
+        if (type != QCOW2_CLUSTER_COMPRESSED && (entry & L2E_STD_RESERVED_MASK)) {
+            report(cs, "ERROR found l2 entry with reserved bits set: %" PRIx64, entry);
+            cs->res->corruptions++;
+        }
+        switch (type) {
         case QCOW2_CLUSTER_COMPRESSED:
             if (entry & QCOW_OFLAG_COPIED) {
                 report(cs, "ERROR: coffset=%#" PRIx64 ": copied flag must never be set for "
@@ -147,14 +145,35 @@ static int check_l2(CheckState *cs, uint64_t l2_offset, bool active)
                 *next_contiguous = off + s->cluster_size;
             }
             if (off & (s->cluster_size - 1)) {
-                report(cs, "ERROR offset=%" PRIx64 ": Cluster is not properly aligned; L2 "
-                       "entry corrupted.", off);
-                cs->res->corruptions++;
-                break;
+                if (type == QCOW2_CLUSTER_ZERO_ALLOC) {
+                    /* Reads as zero anyway: the offset can simply go. */
+                    bool fix = (cs->fix & BDRV_FIX_ERRORS) && !s->read_only;
+                    report(cs, "%s offset=%" PRIx64 ": Preallocated zero cluster is not "
+                           "properly aligned; L2 entry corrupted.", fix ? "Repairing" : "ERROR",
+                           off);
+                    if (fix) {
+                        l2[i] = cpu_to_be64(QCOW_OFLAG_ZERO);
+                        dirty = true;
+                        cs->res->corruptions_fixed++;
+                        break;
+                    }
+                    cs->res->corruptions++;
+                } else {
+                    report(cs, "ERROR offset=%" PRIx64 ": Data cluster is not properly aligned; "
+                           "L2 entry corrupted.", off);
+                    cs->res->corruptions++;
+                }
             }
             inc_refs(cs, off, s->cluster_size);
             break;
         }
+    }
+    if (dirty && qcow2_file_pwrite(s, l2_offset, l2, s->cluster_size, NULL) < 0) {
+        cs->res->check_errors++;
+    }
+    if (dirty) {
+        /* The cached copy (if any) must not overwrite the repair. */
+        qcow2_cache_discard(s->l2_cache, l2_offset);
     }
     free(l2);
     return 0;
@@ -177,17 +196,23 @@ static int check_l1(CheckState *cs, uint64_t l1_offset, uint32_t l1_size, bool a
         return ret;
     }
     for (uint32_t i = 0; i < l1_size; i++) {
-        uint64_t l2_offset = be64_to_cpu(l1[i]) & L1E_OFFSET_MASK;
+        uint64_t l1_entry = be64_to_cpu(l1[i]);
+        uint64_t l2_offset = l1_entry & L1E_OFFSET_MASK;
+        if (l1_entry & L1E_RESERVED_MASK) {
+            report(cs, "ERROR found L1 entry with reserved bits set: %" PRIx64, l1_entry);
+            cs->res->corruptions++;
+        }
         if (!l2_offset) {
             continue;
         }
+        inc_refs(cs, l2_offset, s->cluster_size);
         if (l2_offset & (s->cluster_size - 1)) {
             report(cs, "ERROR l2_offset=%" PRIx64 ": Table is not cluster aligned; L1 entry "
                    "corrupted", l2_offset);
             cs->res->corruptions++;
-            continue;
         }
-        inc_refs(cs, l2_offset, s->cluster_size);
+        /* Even a misplaced table is walked: what it points at is
+         * referenced as far as anyone reading it is concerned. */
         check_l2(cs, l2_offset, active);
     }
     free(l1);
@@ -251,7 +276,6 @@ static int count_references(CheckState *cs)
 {
     BDRVQcow2State *s = cs->s;
     memset(cs->refs, 0, cs->nb_clusters * sizeof(uint32_t));
-    cs->nb_beyond = 0;
 
     inc_refs(cs, 0, s->cluster_size);
     /* With a temporarily loaded snapshot, the on-disk active L1 counts. */
@@ -287,15 +311,13 @@ static int count_references(CheckState *cs)
             report(cs, "ERROR refcount block %u is not cluster aligned; refcount table entry "
                    "corrupted", i);
             cs->res->corruptions++;
-            cs->refcount_errors++;
             cs->rebuild = true;
             continue;
         }
         uint64_t c = off >> s->cluster_bits;
-        if (c >= cs->nb_clusters) {
+        if (c >= DIV_ROUND_UP(cs->file_len, s->cluster_size)) {
             report(cs, "ERROR refcount block %u is outside image", i);
             cs->res->corruptions++;
-            cs->refcount_errors++;
             cs->rebuild = true;
             continue;
         }
@@ -303,17 +325,10 @@ static int count_references(CheckState *cs)
         if (cs->refs[c] != 1) {
             report(cs, "ERROR refcount block %u refcount=%u", i, cs->refs[c]);
             cs->res->corruptions++;
-            cs->refcount_errors++;
             cs->rebuild = true;
         }
     }
     return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 /* Stored refcount, with a broken refcount block read as "unknown". */
@@ -329,7 +344,8 @@ static int stored_refcount(CheckState *cs, uint64_t cluster, uint64_t *rc)
     if (!off) {
         return 0;
     }
-    if ((off & (s->cluster_size - 1)) || (off >> s->cluster_bits) >= cs->nb_clusters) {
+    if ((off & (s->cluster_size - 1)) ||
+        (off >> s->cluster_bits) >= DIV_ROUND_UP(cs->file_len, s->cluster_size)) {
         return -EIO;  /* already reported as a broken refcount block */
     }
     return qcow2_get_refcount(s, cluster, rc, NULL);
@@ -345,10 +361,9 @@ static void compare_one(CheckState *cs, uint64_t cluster, uint64_t computed,
     BDRVQcow2State *s = cs->s;
     uint64_t stored;
     if (stored_refcount(cs, cluster, &stored) < 0) {
-        if (computed) {
-            *highest = MAX(*highest, cluster + 1);
-        }
-        return;  /* covered by the rebuild */
+        report(cs, "Can't get refcount for cluster %" PRIu64 ": Input/output error", cluster);
+        cs->res->check_errors++;
+        return;  /* a rebuild replaces the broken block */
     }
     if (stored || computed) {
         *highest = MAX(*highest, cluster + 1);
@@ -387,47 +402,23 @@ static void compare_one(CheckState *cs, uint64_t cluster, uint64_t computed,
         cs->res->leaks++;
     } else {
         cs->res->corruptions++;
-        cs->refcount_errors++;
     }
 }
 
 static void compare_refcounts(CheckState *cs, uint64_t *highest)
 {
     *highest = 0;
+    uint64_t in_file = DIV_ROUND_UP(cs->file_len, cs->s->cluster_size);
     for (uint64_t c = 0; c < cs->nb_clusters; c++) {
-        compare_one(cs, c, cs->refs[c], highest);
-    }
-    if (cs->nb_beyond) {
-        qsort(cs->beyond, cs->nb_beyond, sizeof(uint64_t), cmp_u64);
-    }
-    for (size_t i = 0; i < cs->nb_beyond;) {
-        size_t j = i;
-        while (j < cs->nb_beyond && cs->beyond[j] == cs->beyond[i]) {
-            j++;
+        /* Past the end of the file only referenced clusters matter. */
+        if (c >= in_file && cs->refs[c] == 0) {
+            continue;
         }
-        compare_one(cs, cs->beyond[i], j - i, highest);
-        i = j;
+        compare_one(cs, c, cs->refs[c], highest);
     }
 }
 
 /* ---- rebuilding the refcount structure --------------------------- */
-
-static uint64_t computed_refs(const CheckState *cs, uint64_t c, size_t *beyond_pos)
-{
-    if (c < cs->nb_clusters) {
-        return cs->refs[c];
-    }
-    /* cs->beyond is sorted by now; walk it alongside c. */
-    uint64_t n = 0;
-    while (*beyond_pos < cs->nb_beyond && cs->beyond[*beyond_pos] < c) {
-        (*beyond_pos)++;
-    }
-    while (*beyond_pos < cs->nb_beyond && cs->beyond[*beyond_pos] == c) {
-        n++;
-        (*beyond_pos)++;
-    }
-    return n;
-}
 
 static int rebuild_refcounts(CheckState *cs, Error **errp)
 {
@@ -445,11 +436,7 @@ static int rebuild_refcounts(CheckState *cs, Error **errp)
     dec_refs(cs, s->refcount_table_offset, (uint64_t)s->refcount_table_size * 8);
 
     /* The new one goes past everything in use and past the file end. */
-    uint64_t end = cs->nb_clusters;
-    if (cs->nb_beyond) {
-        end = MAX(end, cs->beyond[cs->nb_beyond - 1] + 1);
-    }
-    uint64_t area = end;
+    uint64_t area = cs->nb_clusters;
     uint64_t nb_blocks = 0, table_clusters = 0, entries = 0;
     for (int iter = 0; iter < 64; iter++) {
         uint64_t covered = area + nb_blocks + table_clusters;
@@ -475,13 +462,12 @@ static int rebuild_refcounts(CheckState *cs, Error **errp)
 
     uint64_t *table = xmemalign_zero(4096, table_clusters * csz);
     uint8_t *block = xmemalign_zero(4096, csz);
-    size_t beyond_pos = 0;
     int ret = 0;
     for (uint64_t b = 0; b < entries && ret == 0; b++) {
         memset(block, 0, csz);
         for (uint64_t i = 0; i < per_block; i++) {
             uint64_t c = b * per_block + i;
-            uint64_t n = computed_refs(cs, c, &beyond_pos);
+            uint64_t n = c < cs->nb_clusters ? cs->refs[c] : 0;
             if (c >= blocks_start && c < total_end) {
                 n = 1;  /* the new structure itself */
             }
@@ -620,14 +606,12 @@ static int check_copied_flags(CheckState *cs)
 
 /* ---- entry point ------------------------------------------------- */
 
-static int check_pass(CheckState *cs, uint64_t *highest)
+static void set_file_len(CheckState *cs, uint64_t len)
 {
-    int ret = count_references(cs);
-    if (ret < 0) {
-        return ret;
-    }
-    compare_refcounts(cs, highest);
-    return 0;
+    uint64_t n = DIV_ROUND_UP(len, cs->s->cluster_size) + 1;
+    cs->refs = xrealloc(cs->refs, n * sizeof(uint32_t));
+    cs->nb_clusters = n;
+    cs->file_len = len;
 }
 
 int qcow2_check(BlockDriverState *bs, BdrvCheckResult *res, int fix,
@@ -641,7 +625,9 @@ int qcow2_check(BlockDriverState *bs, BdrvCheckResult *res, int fix,
         error_setg(errp, "Cannot check an image with a temporarily loaded snapshot");
         return -EINVAL;
     }
-    if (!s->read_only) {
+    if (s->read_only) {
+        fix = 0;
+    } else {
         /* The walk reads the file: the caches must be on it. */
         ret = qcow2_flush_caches(s, errp);
         if (ret < 0) {
@@ -655,47 +641,59 @@ int qcow2_check(BlockDriverState *bs, BdrvCheckResult *res, int fix,
     CheckState cs = {
         .s = s, .res = res, .fix = fix, .report = report_fn, .opaque = opaque,
     };
-    cs.nb_clusters = DIV_ROUND_UP((uint64_t)file_len, s->cluster_size);
-    cs.refs = xcalloc(cs.nb_clusters ? cs.nb_clusters : 1, sizeof(uint32_t));
+    set_file_len(&cs, file_len);
     res->total_clusters = DIV_ROUND_UP(bs->total_size, s->cluster_size);
 
+    /* First a pass that only looks; repairs, if any, come after. */
     uint64_t highest;
-    ret = check_pass(&cs, &highest);
-    if (ret == 0 && cs.rebuild && (fix & BDRV_FIX_ERRORS) && !s->read_only) {
-        report(&cs, "Rebuilding refcount structure");
+    ret = count_references(&cs);
+    BdrvCheckResult counted = *res;
+    cs.fix = 0;
+    compare_refcounts(&cs, &highest);
+    cs.fix = fix;
+
+    if (cs.rebuild && (fix & BDRV_FIX_ERRORS)) {
+        BdrvCheckResult old = *res;
         Error *local = NULL;
-        int fixed = cs.refcount_errors;
+        report(&cs, "Rebuilding refcount structure");
         ret = rebuild_refcounts(&cs, &local);
         if (ret < 0) {
             error_propagate(errp, local);
+            goto out;
+        }
+        /* Count again against the new structure. */
+        *res = (BdrvCheckResult){ 0 };
+        res->total_clusters = old.total_clusters;
+        int64_t new_len = host_file_length(s->file, NULL);
+        set_file_len(&cs, new_len > 0 ? (uint64_t)new_len : cs.file_len);
+        cs.rebuild = false;
+        count_references(&cs);
+        compare_refcounts(&cs, &highest);
+        if (cs.rebuild) {
+            report(&cs, "ERROR rebuilt refcount structure is still broken");
+        }
+        res->corruptions_fixed = old.corruptions_fixed +
+                                 (old.corruptions > res->corruptions
+                                  ? old.corruptions - res->corruptions : 0);
+        res->leaks_fixed = old.leaks_fixed +
+                           (old.leaks > res->leaks ? old.leaks - res->leaks : 0);
+    } else if (fix) {
+        if (cs.rebuild) {
+            report(&cs, "ERROR need to rebuild refcount structures");
             res->check_errors++;
-        } else {
-            /* Recount against the new structure; leftovers are fixed
-             * as far as the flags allow. */
-            BdrvCheckResult before = *res;
-            *res = (BdrvCheckResult){ 0 };
-            cs.fix = fix;
-            cs.rebuild = false;
-            cs.refcount_errors = 0;
-            int64_t new_len = host_file_length(s->file, NULL);
-            if (new_len > 0 && (uint64_t)new_len > (cs.nb_clusters << s->cluster_bits)) {
-                uint64_t n = DIV_ROUND_UP((uint64_t)new_len, s->cluster_size);
-                cs.refs = xrealloc(cs.refs, n * sizeof(uint32_t));
-                cs.nb_clusters = n;
-            }
-            ret = check_pass(&cs, &highest);
-            res->corruptions_fixed += before.corruptions_fixed + fixed;
-            res->leaks_fixed += before.leaks_fixed;
-            res->corruptions += before.corruptions - MIN(before.corruptions, fixed);
-            res->check_errors += before.check_errors;
-            res->total_clusters = before.total_clusters;
+            error_setg(errp, "The refcount structure needs rebuilding (use -r all)");
+            ret = -EIO;
+            goto out;
+        }
+        if (res->leaks || res->corruptions) {
+            *res = counted;
+            compare_refcounts(&cs, &highest);
         }
     }
     if (ret == 0) {
-        /* The active tree's statistics come from the last pass only. */
         check_copied_flags(&cs);
     }
-    if (fix && !s->read_only) {
+    if (fix) {
         Error *local = NULL;
         if (qcow2_flush_caches(s, &local) < 0) {
             res->check_errors++;
@@ -703,7 +701,7 @@ int qcow2_check(BlockDriverState *bs, BdrvCheckResult *res, int fix,
         }
     }
     res->image_end_offset = highest << s->cluster_bits;
-    if (fix && !s->read_only && res->corruptions == 0 && res->check_errors == 0 &&
+    if (fix && res->corruptions == 0 && res->check_errors == 0 &&
         (s->incompatible_features & (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT))) {
         /* Consistent again: drop the dirty and corrupt bits. */
         uint8_t be[8];
@@ -716,7 +714,7 @@ int qcow2_check(BlockDriverState *bs, BdrvCheckResult *res, int fix,
             s->corrupt = false;
         }
     }
+out:
     free(cs.refs);
-    free(cs.beyond);
     return ret;
 }

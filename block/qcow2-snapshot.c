@@ -169,19 +169,8 @@ int qcow2_read_snapshots(BDRVQcow2State *s, Error **errp)
             error_prepend(errp, "Snapshot %" PRIu32 ": ", i);
             break;
         }
-        Qcow2Snapshot *sn = &s->snapshots[i];
-        if (sn->l1_size > QCOW2_MAX_L1_BYTES / 8) {
-            error_setg(errp, "Snapshot L1 table of '%s' is too large", sn->name);
-            ret = -EFBIG;
-            break;
-        }
-        if (sn->l1_size && ((sn->l1_table_offset & (s->cluster_size - 1)) ||
-                            sn->l1_table_offset == 0 ||
-                            sn->l1_table_offset > QCOW2_MAX_HOST_OFFSET)) {
-            error_setg(errp, "Snapshot L1 table offset of '%s' is invalid", sn->name);
-            ret = -EINVAL;
-            break;
-        }
+        /* A damaged L1 location is refused when the snapshot is used
+         * (and reported by check), not here: the image stays usable. */
         offset += used_bytes;
     }
     free(buf);
@@ -324,6 +313,18 @@ static int find_by_id_or_name(const BDRVQcow2State *s, const char *key)
 static int read_snapshot_l1(BDRVQcow2State *s, const Qcow2Snapshot *sn, uint64_t **pl1,
                             Error **errp)
 {
+    *pl1 = NULL;
+    if (sn->l1_size > QCOW2_MAX_L1_BYTES / 8) {
+        error_setg(errp, "Snapshot '%s' is corrupt: its L1 table is too large", sn->name);
+        return -EFBIG;
+    }
+    if (sn->l1_size && ((sn->l1_table_offset & (s->cluster_size - 1)) ||
+                        sn->l1_table_offset == 0 ||
+                        sn->l1_table_offset > QCOW2_MAX_HOST_OFFSET)) {
+        error_setg(errp, "Snapshot '%s' is corrupt: its L1 table offset %#" PRIx64
+                   " is invalid", sn->name, sn->l1_table_offset);
+        return -EINVAL;
+    }
     uint64_t *l1 = xmalloc(sn->l1_size ? (size_t)sn->l1_size * 8 : 1);
     int ret = 0;
     if (sn->l1_size) {
@@ -621,8 +622,17 @@ int qcow2_snapshot_delete(BlockDriverState *bs, const char *id, const char *name
     }
     Qcow2Snapshot victim = s->snapshots[idx];
     uint64_t *l1 = NULL;
-    ret = read_snapshot_l1(s, &victim, &l1, errp);
-    if (ret < 0) {
+    Error *l1_err = NULL;
+    ret = read_snapshot_l1(s, &victim, &l1, &l1_err);
+    if (ret == -EINVAL || ret == -EFBIG) {
+        /* A damaged entry can still be removed; what it referenced is
+         * left for 'check -r leaks' to reclaim. */
+        warn_report("%s", error_get_pretty(l1_err));
+        error_free(l1_err);
+        victim.l1_size = 0;
+        ret = 0;
+    } else if (ret < 0) {
+        error_propagate(errp, l1_err);
         return finish_update(s, set_dirty, ret, errp);
     }
     victim.id_str = xstrdup(victim.id_str);

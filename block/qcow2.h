@@ -47,6 +47,8 @@
 #define QCOW_OFLAG_ZERO       ((uint64_t)1)
 #define L1E_OFFSET_MASK UINT64_C(0x00fffffffffffe00)
 #define L2E_OFFSET_MASK UINT64_C(0x00fffffffffffe00)
+#define L1E_RESERVED_MASK UINT64_C(0x7f000000000001ff)
+#define L2E_STD_RESERVED_MASK UINT64_C(0x3f000000000001fe)
 #define REFT_OFFSET_MASK UINT64_C(0xfffffffffffffe00)
 
 /* Feature bits */

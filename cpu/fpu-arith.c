@@ -6,6 +6,15 @@
  */
 #include "fpu-host.h"
 
+_Thread_local uint16_t x87_host_flags;
+
+void fpm_host_sync(void)
+{
+    uint16_t hsw;
+    __asm__ volatile("fnstsw %0" : "=a"(hsw));
+    x87_host_flags = hsw & (FSW_EXC_MASK | FSW_ES);
+}
+
 const FPReg x87_cc_class_value[8] = {
     [0] = { 0x4000000000000000ull, 0x3fff },   /* unnormal: unsupported */
     [1] = { 0xc000000000000000ull, 0x7fff },   /* QNaN */
@@ -57,7 +66,7 @@ uint16_t fpm_xam(const FPReg *a, bool empty, uint16_t *fsw)
                      "fstp %%st(0)\n\t"                                         \
                      "fldcw %[hcw]"                                             \
                      : [r] "=m"(*r), "=&a"(hsw)                                  \
-                     : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw_), [hcw] "m"(h.cw) \
+                     : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw_), [hcw] "m"(hcw) \
                      : X87_CLOBBERS)
 
 /* Memory source of any format: the instruction names the format. */
@@ -69,7 +78,7 @@ uint16_t fpm_xam(const FPReg *a, bool empty, uint16_t *fsw)
                      "fstpt %[r]\n\t"                                           \
                      "fldcw %[hcw]"                                             \
                      : [r] "=m"(*r), "=&a"(hsw)                                  \
-                     : [a] "m"(*a), [b] "m"(b), [cw] "m"(cw_), [hcw] "m"(h.cw)  \
+                     : [a] "m"(*a), [b] "m"(b), [cw] "m"(cw_), [hcw] "m"(hcw)  \
                      : X87_CLOBBERS)
 
 #define ARITH_SWITCH(M, add, mul, sub, subr, div, divr)   \
@@ -133,7 +142,7 @@ uint16_t fpm_arith_m32int(FPMArithOp op, FPReg *r, const FPReg *a, int32_t b,
                      "fstpt %[r]\n\t"                                           \
                      "fldcw %[hcw]"                                             \
                      : [r] "=m"(*r), "=&a"(hsw)                                  \
-                     : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(h.cw)              \
+                     : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(hcw)              \
                      : X87_CLOBBERS)
 
 /* r = insn(st0, st1) replacing ST(0). */
@@ -147,7 +156,7 @@ uint16_t fpm_arith_m32int(FPMArithOp op, FPReg *r, const FPReg *a, int32_t b,
                      "fstp %%st(0)\n\t"                                         \
                      "fldcw %[hcw]"                                             \
                      : [r] "=m"(*r), "=&a"(hsw)                                  \
-                     : [a] "m"(*st0), [b] "m"(*st1), [cw] "m"(cw_), [hcw] "m"(h.cw) \
+                     : [a] "m"(*st0), [b] "m"(*st1), [cw] "m"(cw_), [hcw] "m"(hcw) \
                      : X87_CLOBBERS)
 
 #define DEF_UNARY(name, insn)                                                   \
@@ -186,7 +195,7 @@ uint16_t fpm_xtract(FPReg *exp, FPReg *sig, const FPReg *a,
                              "fnsave %[s]\n\t"
                              "fldcw %[hcw]"
                              : [s] "=m"(s)
-                             : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(h.cw)
+                             : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(hcw)
                              : X87_CLOBBERS);
             hsw = s.fsw);
     if (x87_save_depth(&s) == 2) {
@@ -211,7 +220,7 @@ uint16_t fpm_xtract(FPReg *exp, FPReg *sig, const FPReg *a,
                      "fstp %%st(0)\n\t"                                         \
                      "fldcw %[hcw]"                                             \
                      : "=&a"(hsw)                                                \
-                     : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw_), [hcw] "m"(h.cw) \
+                     : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw_), [hcw] "m"(hcw) \
                      : X87_CLOBBERS)
 
 #define COM_MEM(insn)                                                           \
@@ -222,7 +231,7 @@ uint16_t fpm_xtract(FPReg *exp, FPReg *sig, const FPReg *a,
                      "fstp %%st(0)\n\t"                                         \
                      "fldcw %[hcw]"                                             \
                      : "=&a"(hsw)                                                \
-                     : [a] "m"(*a), [b] "m"(b), [cw] "m"(cw_), [hcw] "m"(h.cw)  \
+                     : [a] "m"(*a), [b] "m"(b), [cw] "m"(cw_), [hcw] "m"(hcw)  \
                      : X87_CLOBBERS)
 
 uint16_t fpm_com(const FPReg *a, const FPReg *b, bool unordered,
@@ -261,7 +270,7 @@ uint16_t fpm_tst(const FPReg *a, uint16_t fcw, uint16_t *fsw)
                              "fstp %%st(0)\n\t"
                              "fldcw %[hcw]"
                              : "=&a"(hsw)
-                             : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(h.cw)
+                             : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(hcw)
                              : X87_CLOBBERS));
     return x87_merge(hsw, fsw);
 }
@@ -282,7 +291,7 @@ uint16_t fpm_tst(const FPReg *a, uint16_t fcw, uint16_t *fsw)
                      "fldcw %[hcw]"                                             \
                      : "=&a"(hsw), [zf] "=m"(zf), [pf] "=m"(pf), [cf] "=m"(cf)  \
                      : [a] "m"(*a), [b] "m"(*b), [in] "m"(in),                  \
-                       [cw] "m"(cw_), [hcw] "m"(h.cw)                           \
+                       [cw] "m"(cw_), [hcw] "m"(hcw)                           \
                      : X87_CLOBBERS)
 
 uint16_t fpm_comi(const FPReg *a, const FPReg *b, bool unordered,

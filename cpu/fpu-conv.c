@@ -31,17 +31,45 @@ void fpm_from_int(FPReg *r, int64_t v, uint16_t *fsw)
                              "fstpt %[r]\n\t"                                   \
                              "fldcw %[hcw]"                                     \
                              : [r] "=m"(*r), "=&a"(hsw)                         \
-                             : [v] "m"(v), [cw] "m"(cw_), [hcw] "m"(h.cw)       \
+                             : [v] "m"(v), [cw] "m"(cw_), [hcw] "m"(hcw)       \
                              : X87_CLOBBERS))
 
+/* Normal numbers and zeros convert exactly and raise nothing, without
+ * the host; denormals (DE), infinities and NaNs (IE for an SNaN) go to it. */
 uint16_t fpm_from_m32fp(FPReg *r, uint32_t v, uint16_t fcw, uint16_t *fsw)
 {
+    uint32_t e = (v >> 23) & 0xff;
+    if (likely(e != 0 && e != 0xff) || !(v & 0x7fffffff)) {
+        uint16_t sign = (v >> 16) & 0x8000;
+        if (e) {
+            r->mant = (1ull << 63) | ((uint64_t)(v & 0x7fffff) << 40);
+            r->sign_exp = sign | (e - 127 + 16383);
+        } else {
+            r->mant = 0;
+            r->sign_exp = sign;
+        }
+        *fsw &= ~FSW_C1;
+        return 0;
+    }
     LOAD_FP("flds");
     return x87_merge(hsw, fsw);
 }
 
 uint16_t fpm_from_m64fp(FPReg *r, uint64_t v, uint16_t fcw, uint16_t *fsw)
 {
+    uint32_t e = (v >> 52) & 0x7ff;
+    if (likely(e != 0 && e != 0x7ff) || !(v & 0x7fffffffffffffffull)) {
+        uint16_t sign = (v >> 48) & 0x8000;
+        if (e) {
+            r->mant = (1ull << 63) | ((v & 0xfffffffffffffull) << 11);
+            r->sign_exp = sign | (e - 1023 + 16383);
+        } else {
+            r->mant = 0;
+            r->sign_exp = sign;
+        }
+        *fsw &= ~FSW_C1;
+        return 0;
+    }
     LOAD_FP("fldl");
     return x87_merge(hsw, fsw);
 }
@@ -64,7 +92,7 @@ void fpm_from_bcd(FPReg *r, const uint8_t bcd[10], uint16_t *fsw)
                      "fstp %%st(0)\n\t"                                         \
                      "fldcw %[hcw]"                                             \
                      : [out] "+m"(v), "=&a"(hsw)                                \
-                     : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(h.cw)              \
+                     : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(hcw)              \
                      : X87_CLOBBERS)
 
 /* Stores that only exist with a pop (FISTP m64, FISTTP, FBSTP), which an
@@ -76,9 +104,9 @@ void fpm_from_bcd(FPReg *r, const uint8_t bcd[10], uint16_t *fsw)
                      X87_STATUS                                                 \
                      "fldcw %[hcw]"                                             \
                      : [out] "+m"(v), "=&a"(hsw)                                \
-                     : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(h.cw)              \
+                     : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(hcw)              \
                      : X87_CLOBBERS);                                           \
-    x87_unwind(h, hsw)
+    x87_unwind_store(cw_, hsw)
 
 #define DEF_TO_INT(name, type, nopop, pop)                                      \
 uint16_t name(type *out, const FPReg *a, bool truncate, uint16_t fcw, uint16_t *fsw) \

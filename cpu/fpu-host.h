@@ -4,7 +4,7 @@
  *
  * An operation is:
  *
- *   hcw = x87_enter(fcw, *fsw);     host flags compatible, C0-C3 = guest's
+ *   hcw = x87_enter(fcw, *fsw);     host flags compatible, C0 C2 C3 = guest's
  *   asm: fldcw fcw; load operands; OP; X87_STATUS; store results;
  *        pop what was pushed; fldcw hcw
  *   x87_merge(hsw, fsw);
@@ -20,16 +20,24 @@
  *    (ORing them in again changes nothing). Flags the guest lacks, or that
  *    the guest's FCW unmasks, are cleared first: a pending unmasked
  *    exception would trap at the next host x87 instruction.
+ *  - Which flags the host has is known without asking it: this module is
+ *    the process's only x87 user and every operation leaves the flags it
+ *    read last (x87_host_flags, per thread). FNSTSW would cost ~10 cycles
+ *    of waiting for the x87 pipeline, a quarter of an operation. The
+ *    mirror only matters for exactness: whenever FCW has an exception
+ *    unmasked, the real status is read, so a flag left by some other x87
+ *    code could never make the host trap. fpm_host_sync() re-reads it
+ *    for code that does use the x87 directly (tests).
  *  - C0, C2 and C3 are set from the guest's status by FXAM of a value of
  *    the right class (FXAM defines all of them); the one combination FXAM
  *    cannot produce (C3 C2 C0 = 111) comes from FUCOM of a QNaN.
  *  - X87_STATUS reads the status right after the operation and, only if
  *    the operation raised an unmasked exception (ES), clears it before
  *    any further x87 instruction can trap on it.
- *  - The host stack must end empty with TOP back where it was. Operations
- *    whose stack effect depends on the outcome (an unmasked exception
- *    cancels pushes and pops) end with FNSAVE, which also reinitializes
- *    the unit, or are fixed up with x87_unwind().
+ *  - The host stack must end empty. Operations whose stack effect
+ *    depends on the outcome (an unmasked exception cancels pushes and
+ *    pops) end with FNSAVE, which also reinitializes the unit, or free
+ *    what a cancelled pop left (x87_unwind_store()).
  *  - Changing the exception masks in FCW costs the host ~150 cycles, RC
  *    and PC almost nothing. So X87_RUN first runs an operation with every
  *    exception masked, and again with the guest's own masks only when it
@@ -66,12 +74,6 @@ typedef struct __attribute__((packed)) X87SaveArea {
     "fnclex\n"                      \
     "1:\n\t"
 
-/* The host's control word (restored after the operation) and TOP. */
-typedef struct X87Host {
-    uint16_t cw;
-    uint16_t top;
-} X87Host;
-
 /* Values FXAM classifies as C3 C2 C0 = index: unsupported (an unnormal),
  * NaN, normal, infinity, zero, empty (any value, freed), denormal. */
 extern const FPReg x87_cc_class_value[8];
@@ -93,28 +95,42 @@ static inline void x87_load_cc(uint16_t fsw)
     }
 }
 
-/* Prepares the host for an operation with the guest's fcw/fsw. */
-static inline X87Host x87_enter(uint16_t fcw, uint16_t fsw)
+/* Exception flags the host x87 has (see above). */
+extern _Thread_local uint16_t x87_host_flags;
+
+/* Prepares the host for an operation with control word 'cw' and the
+ * guest's status 'fsw'; returns the host's control word, for the end. */
+static inline uint16_t x87_enter(uint16_t cw, uint16_t fsw)
 {
-    uint16_t hsw;
-    X87Host h;
-    __asm__ volatile("fnstsw %0" : "=a"(hsw));
-    __asm__ volatile("fnstcw %0" : "=m"(h.cw));
-    h.top = (hsw >> FSW_TOP_SHIFT) & 7;
-    if (unlikely(hsw & (FSW_ES | (~fsw & 0x7f) | (~fcw & FCW_EXC_MASK)))) {
+    uint16_t hcw, flags = x87_host_flags;
+    __asm__ volatile("fnstcw %0" : "=m"(hcw));
+    if (unlikely(~cw & FCW_EXC_MASK)) {
+        uint16_t hsw;
+        __asm__ volatile("fnstsw %0" : "=a"(hsw));
+        flags = hsw & (FSW_EXC_MASK | FSW_ES);
+    }
+    if (unlikely(flags & (FSW_ES | (~fsw & FSW_EXC_MASK) | (~cw & FCW_EXC_MASK)))) {
         __asm__ volatile("fnclex");
+        x87_host_flags = 0;
     }
     x87_load_cc(fsw);
-    return h;
+    return hcw;
 }
 
-/* Runs the statements given, which use 'cw_' as the control word and 'h'
- * from x87_enter and set 'hsw', as explained above. */
+/* The flags an operation leaves on the host, from its status word. */
+static inline void x87_note_flags(uint16_t hsw)
+{
+    x87_host_flags = (hsw & FSW_ES) ? 0 : (hsw & FSW_EXC_MASK);
+}
+
+/* Runs the statements given, which use 'cw_' as the control word and
+ * 'hcw' from x87_enter and set 'hsw', as explained above. */
 #define X87_RUN(fcw, fsw, ...)                                                  \
     uint16_t cw_ = (uint16_t)((fcw) | (FCW_EXC_MASK & ~FSW_UE));                \
     for (;;) {                                                                  \
-        X87Host h = x87_enter(cw_, *(fsw));                                     \
+        uint16_t hcw = x87_enter(cw_, *(fsw));                                  \
         __VA_ARGS__;                                                            \
+        x87_note_flags(hsw);                                                    \
         if (likely(!(hsw & ~(fcw) & FCW_EXC_MASK)) || cw_ == (fcw)) {           \
             break;                                                              \
         }                                                                       \
@@ -129,18 +145,11 @@ static inline uint16_t x87_merge(uint16_t hsw, uint16_t *fsw)
     return raised;
 }
 
-/* TOP of a host status word. */
-static inline unsigned x87_top(uint16_t hsw)
+/* After a store that pops (FISTP m64, FISTTP, FBSTP): when an unmasked
+ * exception cancelled it, the operand is still on the host stack. */
+static inline void x87_unwind_store(uint16_t cw, uint16_t hsw)
 {
-    return (hsw >> FSW_TOP_SHIFT) & 7;
-}
-
-/* After an operation that was meant to pop everything it loaded but was
- * cancelled: frees what is left on the host stack, given the status word
- * read after the operation. */
-static inline void x87_unwind(X87Host h, uint16_t hsw)
-{
-    for (unsigned n = (h.top - x87_top(hsw)) & 7; n; n--) {
+    if (unlikely(fpm_store_suppressed(cw, hsw))) {
         __asm__ volatile("ffree %%st(0)\n\tfincstp" : : : X87_CLOBBERS);
     }
 }

@@ -148,7 +148,9 @@ static inline bool full(const X86FPUState *f)
 static inline void begin(CPUX86State *cpu, Op *op)
 {
     fpu_check_nm(cpu, op);
-    fpu_check_pending(cpu, op);
+    if (unlikely(cpu->fpu.fsw & FSW_ES)) {
+        fpu_check_pending(cpu, op);
+    }
 }
 
 /* End of a non-control instruction. */

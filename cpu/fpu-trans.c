@@ -19,7 +19,7 @@ uint16_t name(FPReg *r, const FPReg *a, uint16_t fcw, uint16_t *fsw)            
                              "fstpt %[r]\n\t"                                   \
                              "fldcw %[hcw]"                                     \
                              : [r] "=m"(*r), "=&a"(hsw)                         \
-                             : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(h.cw)      \
+                             : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(hcw)      \
                              : X87_CLOBBERS));                                  \
     return x87_merge(hsw, fsw);                                                 \
 }
@@ -43,7 +43,7 @@ uint16_t name(FPReg *r0, FPReg *r1, const FPReg *a, uint16_t fcw, uint16_t *fsw)
                              "fnsave %[s]\n\t"                                  \
                              "fldcw %[hcw]"                                     \
                              : [s] "=m"(s)                                      \
-                             : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(h.cw)      \
+                             : [a] "m"(*a), [cw] "m"(cw_), [hcw] "m"(hcw)      \
                              : X87_CLOBBERS);                                   \
             hsw = s.fsw);                                                       \
     if (x87_save_depth(&s) == 2) {                                              \
@@ -76,7 +76,7 @@ uint16_t name(FPReg *r, const FPReg *st0, const FPReg *st1,                     
                              "fldcw %[hcw]"                                     \
                              : [s] "=m"(s)                                      \
                              : [a] "m"(*st0), [b] "m"(*st1), [cw] "m"(cw_),     \
-                               [hcw] "m"(h.cw)                                  \
+                               [hcw] "m"(hcw)                                  \
                              : X87_CLOBBERS);                                   \
             hsw = s.fsw);                                                       \
     if (x87_save_depth(&s) == 1) {                                              \
@@ -99,12 +99,20 @@ TRANS_POP(fpm_yl2xp1, "fyl2xp1")
                          "fstpt %[r]\n\t"                                       \
                          "fldcw %[hcw]"                                         \
                          : [r] "=m"(*r), "=&a"(hsw)                              \
-                         : [cw] "m"(cw_), [hcw] "m"(h.cw)                       \
+                         : [cw] "m"(cw_), [hcw] "m"(hcw)                       \
                          : X87_CLOBBERS);                                       \
         break;
 
 uint16_t fpm_const(FPReg *r, FPMConst which, uint16_t fcw, uint16_t *fsw)
 {
+    /* 1 and 0 are exact under any RC: no need for the host (which, like
+     * for every load, clears C1 and raises nothing). */
+    if (which == FPM_CONST_1 || which == FPM_CONST_Z) {
+        r->mant = which == FPM_CONST_1 ? 1ull << 63 : 0;
+        r->sign_exp = which == FPM_CONST_1 ? 0x3fff : 0;
+        *fsw &= ~FSW_C1;
+        return 0;
+    }
     uint16_t hsw;
     X87_RUN(fcw, fsw,
             switch (which) {

@@ -5,7 +5,7 @@
  * Every MMX instruction except EMMS sets TOP to 0 and marks all eight
  * registers in use; one that writes MMi also sets Ri's sign and exponent
  * to all ones, so the value reads as a NaN to x87 code. EMMS empties the
- * tag word. Like x87 instructions, MMX ones report a pending x87
+ * tag word (and also sets TOP to 0). FIP, FDP and FOP are left alone. Like x87 instructions, MMX ones report a pending x87
  * exception first (#MF / FERR#); CR0.EM makes them #UD, CR0.TS #NM.
  *
  * Encodings with a 66, F2 or F3 prefix are the SSE2 forms and #UD here.
@@ -30,7 +30,9 @@ static inline void mm_set(CPUX86State *cpu, int i, uint64_t v)
 static inline void mmx_begin(CPUX86State *cpu, Op *op)
 {
     mmx_check(cpu, op);
-    fpu_check_pending(cpu, op);
+    if (unlikely(cpu->fpu.fsw & FSW_ES)) {
+        fpu_check_pending(cpu, op);
+    }
 }
 
 /* After the last possible fault: the x87 view of an MMX instruction. */
@@ -291,6 +293,7 @@ static Op *op_movq_q_mm(CPUX86State *cpu, Op *op)
 static Op *op_emms(CPUX86State *cpu, Op *op)
 {
     mmx_begin(cpu, op);
+    cpu->fpu.top = 0;     /* as for every MMX instruction (SDM Vol. 3, 12.2) */
     for (int i = 0; i < 8; i++) {
         cpu->fpu.ftag[i] = FTAG_EMPTY;
     }

@@ -213,8 +213,8 @@ static void i8042_write_command(I8042State *s, uint8_t cmd)
             s->ram[0] &= ~CTR_KBDDIS;
             break;
         case CMD_READ_INPUT:
-            /* Keyboard not inhibited, colour display, no jumper. */
-            i8042_queue_reply(s, 0xa0, false);
+            /* Bit 7: keyboard not inhibited; the jumper bits read 0. */
+            i8042_queue_reply(s, 0x80, false);
             break;
         case CMD_READ_OUTPUT:
             i8042_queue_reply(s, i8042_outport_value(s), false);
@@ -335,7 +335,7 @@ void i8042_reset(I8042State *s)
     memset(s->ram, 0, sizeof(s->ram));
     s->ram[0] = CTR_KBDINT | CTR_AUXINT;
     s->sys_flag = false;
-    s->last_write_cmd = false;
+    s->last_write_cmd = true;   /* status 0x18 after reset, as QEMU shows */
     s->obuf = 0;
     s->obf = false;
     s->obuf_aux = false;

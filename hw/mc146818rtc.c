@@ -534,6 +534,56 @@ int rtc_set_boot_order(RTCState *s, const char *order, bool floppy_signature_che
     return 0;
 }
 
+void rtc_set_equipment(RTCState *s, int floppy_a, int floppy_b, bool fpu, bool ps2_mouse)
+{
+    int nfloppies = (floppy_a > 0) + (floppy_b > 0);
+    s->cmos[RTC_CMOS_FLOPPY_TYPES] = (MAX(floppy_a, 0) & 15) << 4 | (MAX(floppy_b, 0) & 15);
+    uint8_t eq = 0;     /* bits 5:4 = 00: EGA/VGA */
+    if (nfloppies) {
+        eq |= 0x01 | (nfloppies - 1) << 6;
+    }
+    if (fpu) {
+        eq |= 0x02;
+    }
+    if (ps2_mouse) {
+        eq |= 0x04;
+    }
+    s->cmos[RTC_CMOS_EQUIPMENT] = eq;
+}
+
+void rtc_set_hd_geometry(RTCState *s, int disk, unsigned cylinders, unsigned heads,
+                         unsigned sectors)
+{
+    if (disk < 0 || disk > 1) {
+        return;
+    }
+    uint8_t *types = &s->cmos[0x12];
+    int shift = disk ? 0 : 4;
+    if (!cylinders) {
+        *types &= ~(0x0f << shift);
+        s->cmos[0x19 + disk] = 0;
+        return;
+    }
+    *types |= 0x0f << shift;            /* "see the extended type byte" */
+    s->cmos[0x19 + disk] = 47;          /* user-defined geometry */
+    uint8_t *g = &s->cmos[disk ? 0x24 : 0x1b];
+    cylinders = MIN(cylinders, 0xffff);
+    g[0] = cylinders;
+    g[1] = cylinders >> 8;
+    g[2] = MIN(heads, 0xff);
+    g[3] = 0xff;                        /* write precompensation: none */
+    g[4] = 0xff;
+    g[5] = 0xc0 | (heads > 8 ? 0x08 : 0);
+    g[6] = cylinders;                   /* landing zone */
+    g[7] = cylinders >> 8;
+    g[8] = MIN(sectors, 0xff);
+}
+
+void rtc_set_cpu_count(RTCState *s, unsigned cpus)
+{
+    s->cmos[RTC_CMOS_CPU_COUNT] = cpus ? MIN(cpus - 1, 0xff) : 0;
+}
+
 void rtc_set_disk_translation(RTCState *s, int disk, int mode)
 {
     if (disk < 0 || disk > 7) {

@@ -269,17 +269,20 @@ int multiboot_load(Machine *m, const char *kernel, const char *cmdline, const ch
         }
         p += mods_count * 16;
     }
-    /* Memory map as the BIOS e820 reports it. */
+    /* Memory map as QEMU's firmware reports it: the top 128 KiB of RAM
+     * are reserved (firmware tables), as are the EBDA and the BIOS. */
     uint64_t ram = m->cfg.ram_size;
+    uint64_t top = ram > 2 * MiB ? ram - 128 * KiB : ram;
     struct { uint64_t base, len; uint32_t type; } map[] = {
         { 0, 0x9fc00, 1 },
         { 0x9fc00, 0x400, 2 },
         { 0xf0000, 0x10000, 2 },
-        { 0x100000, ram - 0x100000, 1 },
+        { 0x100000, top - 0x100000, 1 },
+        { top, ram - top, 2 },
         { 0xfffc0000, 0x40000, 2 },
     };
-    uint8_t mm[24 * 5];
-    for (int i = 0; i < 5; i++) {
+    uint8_t mm[24 * 6];
+    for (int i = 0; i < 6; i++) {
         stl_le(mm + i * 24, 20);
         stq_le(mm + i * 24 + 4, map[i].base);
         stq_le(mm + i * 24 + 12, map[i].len);
@@ -292,7 +295,7 @@ int multiboot_load(Machine *m, const char *kernel, const char *cmdline, const ch
     uint8_t info[128] = { 0 };
     stl_le(info + 0, MBI_MEM | MBI_BOOTDEV | MBI_CMDLINE | MBI_MODS | MBI_MMAP | MBI_LOADER);
     stl_le(info + 4, 640);
-    stl_le(info + 8, (uint32_t)(ram / KiB - 1024));
+    stl_le(info + 8, (uint32_t)(top / KiB - 1024));
     stl_le(info + 12, 0x8000ffff);
     stl_le(info + 16, cmd_addr);
     stl_le(info + 20, mods_count);

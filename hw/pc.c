@@ -10,33 +10,29 @@
 #include <time.h>
 
 #include "hw/machine.h"
+#include "hw/irq.h"
+#include "hw/port92.h"
+#include "hw/serial.h"
+#include "migration/savevm.h"
 #include "util/log.h"
+#include "util/main-loop.h"
 
 #define MAX_BIOS_SIZE (16 * MiB)
 
-/* ---- port 0x92: system control port A (fast A20, fast reset) ------------------ */
+/* ---- lines from port 0x92 ---------------------------------------------------- */
 
-static uint64_t port92_read(void *opaque, uint64_t offset, unsigned size)
+static void a20_line_handler(void *opaque, int n, int level)
 {
     Machine *m = opaque;
-    return m->cpu->a20_enabled ? 2 : 0;
+    cpu_set_a20(m->cpu, level);
 }
 
-static void port92_write(void *opaque, uint64_t offset, uint64_t val, unsigned size)
+static void reset_line_handler(void *opaque, int n, int level)
 {
-    Machine *m = opaque;
-    cpu_set_a20(m->cpu, val & 2);
-    if (val & 1) {
-        machine_request_reset(m);
+    if (level) {
+        machine_request_reset(opaque);
     }
 }
-
-static const MemoryRegionOps port92_ops = {
-    .read = port92_read,
-    .write = port92_write,
-    .min_access_size = 1,
-    .max_access_size = 1,
-};
 
 /* ---- firmware ------------------------------------------------------------------ */
 
@@ -112,9 +108,15 @@ static int pc_load_bios(Machine *m, Error **errp)
 
 /* ---- machine ----------------------------------------------------------------------- */
 
-static void sink_discard(void *opaque, const uint8_t *buf, size_t len)
+static void kick_cpu(void *opaque)
 {
+    Machine *m = opaque;
+    cpu_exit(m->cpu);
 }
+
+static const uint16_t com_base[MACHINE_MAX_SERIAL] = {
+    SERIAL_COM1_BASE, SERIAL_COM2_BASE, SERIAL_COM3_BASE, SERIAL_COM4_BASE,
+};
 
 Machine *machine_new(const MachineConfig *cfg, Error **errp)
 {
@@ -149,15 +151,21 @@ Machine *machine_new(const MachineConfig *cfg, Error **errp)
             return NULL;
         }
     }
-    m->port92 = memory_region_new_io("port92", 1, &port92_ops, m);
-    memory_region_add_subregion(m->iomem, 0x92, m->port92, 0);
+    m->a20_line = irq_new(a20_line_handler, m, 0);
+    m->reset_line = irq_new(reset_line_handler, m, 0);
+    m->port92 = port92_new(m->iomem, m->a20_line, m->reset_line);
     for (int i = 0; i < cfg->n_debugcon; i++) {
-        ByteSink sink = cfg->debugcon[i].sink;
-        if (!sink.write) {
-            sink.write = sink_discard;
-        }
-        m->debugcon[i] = debugcon_new(m->iomem, cfg->debugcon[i].iobase, sink);
+        m->debugcon[i] = debugcon_new(m->iomem, cfg->debugcon[i].iobase, cfg->debugcon[i].chr);
     }
+    /* The UARTs' interrupt outputs join the PIC with the [pc] board. */
+    for (int i = 0; i < MACHINE_MAX_SERIAL; i++) {
+        if (cfg->serial_present[i]) {
+            m->serial[i] = serial_new(m->iomem, com_base[i], NULL, cfg->serial_chr[i]);
+            vmstate_register(i, &vmstate_serial, m->serial[i]);
+        }
+    }
+    vmstate_register(0, &vmstate_x86_cpu, m->cpu);
+    main_loop_set_cpu_kick(kick_cpu, m);
     if (cfg->debug_exit) {
         m->debug_exit = debug_exit_new(m, m->iomem, cfg->debug_exit_iobase, cfg->debug_exit_iosize);
     }
@@ -175,12 +183,24 @@ void machine_free(Machine *m)
     if (!m) {
         return;
     }
+    main_loop_set_cpu_kick(NULL, NULL);
+    if (m->cpu) {
+        vmstate_unregister(&vmstate_x86_cpu, m->cpu);
+    }
     cpu_free(m->cpu);
     for (int i = 0; i < MACHINE_MAX_DEBUGCON; i++) {
         debugcon_free(m->debugcon[i]);
     }
+    for (int i = 0; i < MACHINE_MAX_SERIAL; i++) {
+        if (m->serial[i]) {
+            vmstate_unregister(&vmstate_serial, m->serial[i]);
+            serial_free(m->serial[i]);
+        }
+    }
     debug_exit_free(m->debug_exit);
-    memory_region_free(m->port92);
+    port92_free(m->port92);
+    irq_free(m->a20_line);
+    irq_free(m->reset_line);
     memory_region_free(m->bios_low);
     memory_region_free(m->bios);
     if (m->as_mem) {
@@ -197,9 +217,12 @@ void machine_free(Machine *m)
 
 void machine_request_shutdown(Machine *m, int status)
 {
-    m->shutdown_requested = true;
-    m->exit_status = status;
+    if (!m->shutdown_requested) {
+        m->shutdown_requested = true;
+        m->exit_status = status;
+    }
     cpu_exit(m->cpu);
+    main_loop_request_exit(status);
 }
 
 void machine_request_reset(Machine *m)
@@ -212,6 +235,12 @@ void machine_reset(Machine *m)
 {
     cpu_reset(m->cpu);
     cpu_set_a20(m->cpu, true);
+    port92_reset(m->port92);
+    for (int i = 0; i < MACHINE_MAX_SERIAL; i++) {
+        if (m->serial[i]) {
+            serial_reset(m->serial[i]);
+        }
+    }
     if (m->cfg.kernel && !m->cfg.bios) {
         Error *err = NULL;
         if (multiboot_load(m, m->cfg.kernel, m->cfg.append, m->cfg.initrd, &err) < 0) {
@@ -221,29 +250,41 @@ void machine_reset(Machine *m)
     }
 }
 
+/* CPU slices between main-loop iterations: long enough to amortise the
+ * poll, short enough for timers and input to feel immediate. */
+#define SLICE_INSNS (1 << 20)
+
 int machine_run(Machine *m)
 {
-    while (!m->shutdown_requested) {
-        CPUExitReason r = cpu_exec(m->cpu, 1 << 20);
-        if (m->shutdown_requested) {
+    int status = 0;
+    for (;;) {
+        if (m->shutdown_requested || main_loop_exit_requested(&status)) {
             break;
         }
-        if (r == CPU_EXIT_RESET || m->reset_requested) {
+        if (m->reset_requested) {
             m->reset_requested = false;
             if (m->cfg.no_reboot) {
                 log_mask_printf(LOG_RESET, "reset requested with -no-reboot: exiting\n");
-                return 0;
+                machine_request_shutdown(m, 0);
+                break;
             }
             machine_reset(m);
+        }
+        CPUExitReason r = cpu_exec(m->cpu, SLICE_INSNS);
+        if (r == CPU_EXIT_RESET) {
+            m->reset_requested = true;
             continue;
         }
-        if (r == CPU_EXIT_HALTED) {
-            /* Nothing can wake the CPU until interrupt sources exist on
-             * this board; idle without spinning. */
-            struct timespec ts = { 0, 1000000 };
-            nanosleep(&ts, NULL);
+        if (r == CPU_EXIT_HALTED && !cpu_has_work(m->cpu)) {
+            /* Sleep until a timer, an fd or a kick brings work. */
+            main_loop_wait(-1);
+        } else {
+            main_loop_wait(0);
         }
     }
     log_flush();
-    return m->exit_status;
+    if (m->shutdown_requested) {
+        return m->exit_status;
+    }
+    return status;
 }

@@ -398,6 +398,10 @@ int pci_device_init(PCIDevice *d, PCIBus *bus, int devfn, const char *name,
     d->config[PCI_REVISION_ID] = revision;
     d->config[PCI_CLASS_PROG] = class_code & 0xff;
     pci_set_word(d->config + PCI_CLASS_DEVICE, class_code >> 8);
+    /* The subsystem IDs QEMU gives every device: SeaBIOS only believes
+     * it runs on QEMU (fw_cfg, PCI setup) when the host bridge has them. */
+    pci_set_word(d->config + PCI_SUBSYSTEM_VENDOR_ID, PCI_SUBSYSTEM_VENDOR_QEMU);
+    pci_set_word(d->config + PCI_SUBSYSTEM_ID, PCI_SUBSYSTEM_ID_QEMU);
     pci_set_word(d->wmask + PCI_COMMAND,
                  PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
                  PCI_COMMAND_SPECIAL | PCI_COMMAND_INVALIDATE | PCI_COMMAND_VGA_PALETTE |

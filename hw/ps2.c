@@ -9,8 +9,17 @@
  */
 #include "hw/ps2.h"
 
-#define PS2_QUEUE_SIZE 256
+#define PS2_QUEUE_SIZE 32       /* ring storage; the limits below apply */
 #define PS2_REPLY_MAX 16
+/* A keyboard buffers 16 bytes and reports an overrun in a 17th; keeping
+ * that size also keeps Linux's i8042_flush() (16 bytes at most) happy
+ * when keys were typed before the driver started. */
+#define PS2_KBD_BUFFER 16
+#define PS2_KBD_OVERRUN_SET1 0xff
+#define PS2_KBD_OVERRUN_SET2 0x00
+/* Mouse packets waiting for the host; motion beyond this stays in the
+ * movement counters and goes out in later packets. */
+#define PS2_MOUSE_BUFFER 16
 
 /* Device responses */
 #define PS2_ACK 0xfa
@@ -457,8 +466,18 @@ void ps2_keyboard_event(PS2Kbd *k, int keycode, bool down)
         n = m;
     }
 
-    if (queue_room(&k->keys, PS2_QUEUE_SIZE) < n) {
-        return;     /* a full buffer loses the key, as on a keyboard */
+    if (queue_room(&k->keys, PS2_KBD_BUFFER) < n) {
+        /* Full: the key is lost and an overrun code takes the 17th
+         * place (once, until the host reads). */
+        uint8_t overrun = k->scancode_set == 1 ? PS2_KBD_OVERRUN_SET1 : PS2_KBD_OVERRUN_SET2;
+        const PS2Queue *q = &k->keys;
+        bool tail_is_overrun = q->count &&
+            q->data[(q->head + q->count - 1) % PS2_QUEUE_SIZE] == overrun;
+        if (q->count <= PS2_KBD_BUFFER && !tail_is_overrun) {
+            queue_push(&k->keys, overrun);
+            k->update(k->opaque);
+        }
+        return;
     }
     for (unsigned i = 0; i < n; i++) {
         queue_push(&k->keys, seq[i]);
@@ -590,7 +609,7 @@ static void mouse_flush_stream(PS2Mouse *m, bool notify)
     if ((m->status & MOUSE_STATUS_REMOTE) || !(m->status & MOUSE_STATUS_ENABLED)) {
         return;
     }
-    while (mouse_has_news(m) && queue_room(&m->packets, PS2_QUEUE_SIZE) >= mouse_packet_size(m)) {
+    while (mouse_has_news(m) && queue_room(&m->packets, PS2_MOUSE_BUFFER) >= mouse_packet_size(m)) {
         mouse_send_packet(m, &m->packets);
         sent = true;
     }
@@ -781,13 +800,13 @@ static bool queue_valid(const PS2Queue *q, unsigned limit)
 
 static int ps2_kbd_state_check(const PS2Kbd *k)
 {
-    return (queue_valid(&k->replies, PS2_REPLY_MAX) && queue_valid(&k->keys, PS2_QUEUE_SIZE) &&
+    return (queue_valid(&k->replies, PS2_REPLY_MAX) && queue_valid(&k->keys, PS2_KBD_BUFFER + 1) &&
             (k->scancode_set == 1 || k->scancode_set == 2)) ? 0 : -EINVAL;
 }
 
 static int ps2_mouse_state_check(const PS2Mouse *m)
 {
-    return (queue_valid(&m->replies, PS2_REPLY_MAX) && queue_valid(&m->packets, PS2_QUEUE_SIZE) &&
+    return (queue_valid(&m->replies, PS2_REPLY_MAX) && queue_valid(&m->packets, PS2_MOUSE_BUFFER) &&
             (m->device_id == 0 || m->device_id == 3 || m->device_id == 4)) ? 0 : -EINVAL;
 }
 

@@ -10,74 +10,19 @@
 
 #include "hw/machine.h"
 #include "util/log.h"
+#include "util/chardev.h"
+#include "util/main-loop.h"
 #include "util/option.h"
-
-/* ---- host outputs for debug consoles (until util/chardev is used) ---------- */
-
-typedef struct HostOut {
-    char *id;        /* -chardev id, or NULL for anonymous */
-    int fd;          /* -1: discard */
-} HostOut;
-
-#define MAX_OUTS 16
 
 typedef struct MainState {
     MachineConfig cfg;
-    HostOut outs[MAX_OUTS];
-    int nouts;
-    const char *serial[4];
     int nserial;
     bool show_help, show_version;
     bool report_icount;
+    bool nographic;
 } MainState;
 
-static void hostout_write(void *opaque, const uint8_t *buf, size_t len)
-{
-    HostOut *o = opaque;
-    if (o->fd >= 0) {
-        full_write(o->fd, buf, len);
-    }
-}
-
-/* "stdio", "null", "none", "file:PATH" */
-static HostOut *hostout_from_spec(MainState *s, const char *id, const char *spec, Error **errp)
-{
-    if (s->nouts == MAX_OUTS) {
-        error_setg(errp, "too many character devices");
-        return NULL;
-    }
-    int fd;
-    if (!strcmp(spec, "stdio")) {
-        fd = STDOUT_FILENO;
-    } else if (!strcmp(spec, "null") || !strcmp(spec, "none")) {
-        fd = -1;
-    } else if (!strncmp(spec, "file:", 5)) {
-        fd = open(spec + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (fd < 0) {
-            error_setg_errno(errp, errno, "Could not open '%s'", spec + 5);
-            return NULL;
-        }
-    } else {
-        error_setg(errp, "chardev '%s' is not supported here (stdio, null, file:PATH)", spec);
-        return NULL;
-    }
-    HostOut *o = &s->outs[s->nouts++];
-    o->id = id ? xstrdup(id) : NULL;
-    o->fd = fd;
-    return o;
-}
-
-static HostOut *hostout_find(MainState *s, const char *id)
-{
-    for (int i = 0; i < s->nouts; i++) {
-        if (s->outs[i].id && !strcmp(s->outs[i].id, id)) {
-            return &s->outs[i];
-        }
-    }
-    return NULL;
-}
-
-static int add_debugcon(MainState *s, uint16_t iobase, HostOut *o, Error **errp)
+static int add_debugcon(MainState *s, uint16_t iobase, Chardev *chr, Error **errp)
 {
     if (s->cfg.n_debugcon == MACHINE_MAX_DEBUGCON) {
         error_setg(errp, "too many debug consoles (at most %d)", MACHINE_MAX_DEBUGCON);
@@ -85,8 +30,7 @@ static int add_debugcon(MainState *s, uint16_t iobase, HostOut *o, Error **errp)
     }
     DebugconConfig *dc = &s->cfg.debugcon[s->cfg.n_debugcon++];
     dc->iobase = iobase;
-    dc->sink.write = hostout_write;
-    dc->sink.opaque = o;
+    dc->chr = chr;
     return 0;
 }
 
@@ -112,6 +56,10 @@ static int opt_m(MainState *s, const char *arg, Error **errp)
         optlist_get(l, "slots");
         optlist_get(l, "maxmem");
         ret = optlist_check_all_used(l, "-m", errp);
+        if (ret == 0 && v == 0) {
+            error_setg(errp, "RAM size must not be 0");
+            ret = -EINVAL;
+        }
         s->cfg.ram_size = v;
     }
     optlist_free(l);
@@ -129,18 +77,28 @@ static int opt_version(MainState *s, const char *arg, Error **errp) { s->show_ve
 
 static int opt_serial(MainState *s, const char *arg, Error **errp)
 {
-    if (s->nserial == 4) {
-        error_setg(errp, "too many serial ports (at most 4)");
+    if (s->nserial == MACHINE_MAX_SERIAL) {
+        error_setg(errp, "too many serial ports (at most %d)", MACHINE_MAX_SERIAL);
         return -EINVAL;
     }
-    /* The 16550 UART joins the board with hw/serial.c; until then the
-     * spec is validated and kept. */
-    s->serial[s->nserial++] = arg;
+    int i = s->nserial++;
+    if (!strcmp(arg, "none")) {
+        s->cfg.serial_present[i] = false;
+        return 0;
+    }
+    char label[16];
+    snprintf(label, sizeof(label), "serial%d", i);
+    Chardev *chr = chardev_new_from_spec(label, arg, errp);
+    if (!chr) {
+        return -EINVAL;
+    }
+    s->cfg.serial_present[i] = true;
+    s->cfg.serial_chr[i] = chr;
     return 0;
 }
 
 static int opt_report_icount(MainState *s, const char *arg, Error **errp) { s->report_icount = true; return 0; }
-static int opt_nographic(MainState *s, const char *arg, Error **errp) { return 0; }
+static int opt_nographic(MainState *s, const char *arg, Error **errp) { s->nographic = true; return 0; }
 
 static int opt_display(MainState *s, const char *arg, Error **errp)
 {
@@ -161,50 +119,16 @@ static int opt_accel(MainState *s, const char *arg, Error **errp)
 
 static int opt_debugcon(MainState *s, const char *arg, Error **errp)
 {
-    HostOut *o = hostout_from_spec(s, NULL, arg, errp);
-    return o ? add_debugcon(s, 0xe9, o, errp) : -EINVAL;
+    if (!strcmp(arg, "none")) {
+        return 0;
+    }
+    Chardev *chr = chardev_new_from_spec("debugcon", arg, errp);
+    return chr ? add_debugcon(s, 0xe9, chr, errp) : -EINVAL;
 }
 
 static int opt_chardev(MainState *s, const char *arg, Error **errp)
 {
-    OptList *l = optlist_parse(arg, "backend", errp);
-    if (!l) {
-        return -EINVAL;
-    }
-    int ret = -EINVAL;
-    const char *backend = optlist_get(l, "backend");
-    const char *id = optlist_get(l, "id");
-    if (!id) {
-        error_setg(errp, "-chardev: 'id' is required");
-        goto out;
-    }
-    if (hostout_find(s, id)) {
-        error_setg(errp, "-chardev: duplicate id '%s'", id);
-        goto out;
-    }
-    char *spec;
-    if (!strcmp(backend, "file")) {
-        const char *path = optlist_get(l, "path");
-        if (!path) {
-            error_setg(errp, "-chardev file: 'path' is required");
-            goto out;
-        }
-        spec = xasprintf("file:%s", path);
-    } else if (!strcmp(backend, "stdio") || !strcmp(backend, "null")) {
-        optlist_get(l, "signal");
-        optlist_get(l, "mux");
-        spec = xstrdup(backend);
-    } else {
-        error_setg(errp, "-chardev: backend '%s' is not supported here (file, stdio, null)", backend);
-        goto out;
-    }
-    if (optlist_check_all_used(l, "-chardev", errp) == 0 && hostout_from_spec(s, id, spec, errp)) {
-        ret = 0;
-    }
-    free(spec);
-out:
-    optlist_free(l);
-    return ret;
+    return chardev_new_from_opts(arg, errp) ? 0 : -EINVAL;
 }
 
 static int opt_device(MainState *s, const char *arg, Error **errp)
@@ -220,23 +144,21 @@ static int opt_device(MainState *s, const char *arg, Error **errp)
         if (optlist_get_uint(l, "iobase", 0xe9, &iobase, errp) < 0) {
             goto out;
         }
-        const char *chr = optlist_get(l, "chardev");
-        HostOut *o = NULL;
-        if (chr) {
-            o = hostout_find(s, chr);
-            if (!o) {
-                error_setg(errp, "-device isa-debugcon: chardev '%s' not found", chr);
+        const char *id = optlist_get(l, "chardev");
+        Chardev *chr = NULL;
+        if (id) {
+            chr = chardev_find(id);
+            if (!chr) {
+                error_setg(errp, "-device isa-debugcon: chardev '%s' not found", id);
                 goto out;
             }
-        } else {
-            o = hostout_from_spec(s, NULL, "null", errp);
         }
         if (iobase > 0xffff) {
             error_setg(errp, "-device isa-debugcon: iobase 0x%" PRIx64 " out of range", iobase);
             goto out;
         }
         if (optlist_check_all_used(l, "-device isa-debugcon", errp) < 0 ||
-            add_debugcon(s, iobase, o, errp) < 0) {
+            add_debugcon(s, iobase, chr, errp) < 0) {
             goto out;
         }
         ret = 0;
@@ -301,9 +223,9 @@ static const OptDef options[] = {
     { "kernel", "FILE", opt_kernel, "multiboot (v1) kernel to boot directly" },
     { "append", "CMDLINE", opt_append, "kernel command line" },
     { "initrd", "FILES", opt_initrd, "multiboot modules ('file args,file args')" },
-    { "serial", "DEV", opt_serial, "COM1..4 backend (stdio, file:PATH, null)" },
-    { "debugcon", "DEV", opt_debugcon, "debug console on port 0xe9 (stdio, file:PATH, null)" },
-    { "chardev", "OPTS", opt_chardev, "file,id=ID,path=PATH | stdio,id=ID | null,id=ID" },
+    { "serial", "DEV", opt_serial, "next COM port backend (stdio, file:PATH, null, none, pty, ...)" },
+    { "debugcon", "DEV", opt_debugcon, "debug console on port 0xe9 (stdio, file:PATH, null, ...)" },
+    { "chardev", "OPTS", opt_chardev, "BACKEND,id=ID,... (file,path= | stdio | null | socket | pty)" },
     { "device", "DRIVER,OPTS", opt_device, "isa-debugcon,iobase=N,chardev=ID | isa-debug-exit,iobase=N,iosize=N" },
     { "display", "TYPE", opt_display, "display backend (none)" },
     { "nographic", NULL, opt_nographic, "no display" },
@@ -365,15 +287,9 @@ static int parse_args(MainState *s, int argc, char **argv, Error **errp)
     return 0;
 }
 
-static Machine *running_machine;
-
 static void on_signal(int sig)
 {
-    if (running_machine) {
-        running_machine->shutdown_requested = true;
-        running_machine->exit_status = 0;
-        cpu_exit(running_machine->cpu);
-    }
+    main_loop_request_exit(0);
 }
 
 int main(int argc, char **argv)
@@ -381,9 +297,20 @@ int main(int argc, char **argv)
     error_set_progname("minipc");
     MainState s = { 0 };
     Error *err = NULL;
+    /* COM1 exists by default (QEMU's default -serial is vc/stdio; ours
+     * is a UART with nothing attached unless -serial says otherwise). */
+    s.cfg.serial_present[0] = true;
     if (parse_args(&s, argc, argv, &err) < 0) {
         error_report_err(err);
         return 1;
+    }
+    if (s.nographic && s.nserial == 0) {
+        /* As QEMU: -nographic puts COM1 on stdio. */
+        s.cfg.serial_chr[0] = chardev_new_from_spec("serial0", "stdio", &err);
+        if (!s.cfg.serial_chr[0]) {
+            error_report_err(err);
+            return 1;
+        }
     }
     if (s.show_help) {
         print_help();
@@ -398,23 +325,15 @@ int main(int argc, char **argv)
         error_report_err(err);
         return 1;
     }
-    running_machine = m;
     struct sigaction sa = { 0 };
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     int status = machine_run(m);
-    running_machine = NULL;
     if (s.report_icount) {
         fprintf(stderr, "minipc: %" PRIu64 " instructions\n", m->cpu->icount);
     }
     machine_free(m);
-    for (int i = 0; i < s.nouts; i++) {
-        if (s.outs[i].fd > STDERR_FILENO) {
-            close(s.outs[i].fd);
-        }
-        free(s.outs[i].id);
-    }
     log_flush();
     return status;
 }

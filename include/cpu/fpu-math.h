@@ -95,6 +95,11 @@ static inline bool fpm_exception_pending(uint16_t fcw, uint16_t fsw)
     return fsw & ~fcw & FSW_EXC_MASK;
 }
 
+/* Code other than this module that uses the host's x87 directly (tests
+ * do) calls this afterwards: the module keeps track of the host's
+ * exception flags instead of reading them before every operation. */
+void fpm_host_sync(void);
+
 /* ---- classification ------------------------------------------------------ */
 
 /* The tag FNSTENV/FNSAVE report for a non-empty register: FTAG_ZERO,

@@ -70,6 +70,7 @@ struct I440FXState {
 
 I440FXState *i440fx_new(MemoryRegion *system_memory, MemoryRegion *pci_memory,
                         MemoryRegion *ram, MemoryRegion *io, Error **errp);
+/* Frees the bridge and its bus: free the devices on the bus first. */
 void i440fx_free(I440FXState *s);
 PCIBus *i440fx_bus(I440FXState *s);
 /* Power-on values, all PAM segments to PCI, SMRAM closed and unlocked,

@@ -11,19 +11,14 @@
 #include "util/error.h"
 #include "cpu/memory.h"
 #include "cpu/cpu.h"
-
-/* Output sink for simple byte-stream devices until every user goes
- * through util/chardev: write 'len' bytes. */
-typedef struct ByteSink {
-    void (*write)(void *opaque, const uint8_t *buf, size_t len);
-    void *opaque;
-} ByteSink;
+#include "util/chardev.h"
 
 #define MACHINE_MAX_DEBUGCON 4
+#define MACHINE_MAX_SERIAL 4
 
 typedef struct DebugconConfig {
     uint16_t iobase;
-    ByteSink sink;
+    Chardev *chr;                /* NULL: output discarded */
 } DebugconConfig;
 
 typedef struct MachineConfig {
@@ -36,6 +31,10 @@ typedef struct MachineConfig {
     bool no_reboot;
     DebugconConfig debugcon[MACHINE_MAX_DEBUGCON];
     int n_debugcon;
+    /* COM1..COM4: present[i] says whether the UART exists (-serial none
+     * removes it); chr may be NULL (a UART with nothing attached). */
+    bool serial_present[MACHINE_MAX_SERIAL];
+    Chardev *serial_chr[MACHINE_MAX_SERIAL];
     bool debug_exit;
     uint16_t debug_exit_iobase;
     uint16_t debug_exit_iosize;
@@ -44,6 +43,9 @@ typedef struct MachineConfig {
 
 typedef struct DebugconState DebugconState;
 typedef struct DebugExitState DebugExitState;
+typedef struct SerialState SerialState;
+typedef struct Port92State Port92State;
+typedef struct IRQLine IRQLine;
 
 typedef struct Machine {
     MachineConfig cfg;
@@ -56,7 +58,9 @@ typedef struct Machine {
     CPUX86State *cpu;
     DebugconState *debugcon[MACHINE_MAX_DEBUGCON];
     DebugExitState *debug_exit;
-    MemoryRegion *port92;
+    SerialState *serial[MACHINE_MAX_SERIAL];
+    Port92State *port92;
+    IRQLine *a20_line, *reset_line;
     /* run state */
     bool shutdown_requested;
     int exit_status;
@@ -81,7 +85,7 @@ int multiboot_load(Machine *m, const char *kernel, const char *cmdline, const ch
                    Error **errp);
 
 /* Debug devices (hw/debugcon.c, hw/debug-exit.c). */
-DebugconState *debugcon_new(MemoryRegion *iomem, uint16_t iobase, ByteSink sink);
+DebugconState *debugcon_new(MemoryRegion *iomem, uint16_t iobase, Chardev *chr);
 void debugcon_free(DebugconState *s);
 DebugExitState *debug_exit_new(Machine *m, MemoryRegion *iomem, uint16_t iobase, uint16_t iosize);
 void debug_exit_free(DebugExitState *s);

@@ -7,15 +7,18 @@
  * restored with snapshots.
  *
  * CMOS bytes the firmware reads, filled by the machine (SeaBIOS layout):
- *   0x10 floppy types (drive A high nibble, B low; 4 = 1.44 MB)
+ *   0x10 floppy types (drive A high nibble, B low; 4 = 1.44 MB) and
  *   0x14 equipment: bit 0 floppies present, bits 7:6 floppy count - 1,
- *        bit 1 FPU, bits 5:4 display (00 = VGA)
+ *        bit 1 FPU, bit 2 PS/2 mouse, bits 5:4 display (00 = VGA)
+ *                                                   -> rtc_set_equipment
+ *   0x12, 0x19/0x1a hard disk types, 0x1b-0x23 and 0x24-0x2c their
+ *   geometry                                        -> rtc_set_hd_geometry
  *   0x15/0x16 base memory (KiB), 0x17/0x18 and 0x30/0x31 memory above
  *   1 MiB (KiB), 0x34/0x35 memory above 16 MiB (64 KiB units),
  *   0x5b-0x5d memory above 4 GiB (64 KiB units)    -> rtc_set_ram_size
  *   0x38/0x3d boot order                            -> rtc_set_boot_order
  *   0x39/0x3a disk translation (2 bits per disk)    -> rtc_set_disk_translation
- *   0x5f CPU count - 1
+ *   0x5f CPU count - 1                              -> rtc_set_cpu_count
  *   0x32 century (kept by the clock itself, in the clock's BCD/binary mode)
  */
 #ifndef HW_MC146818RTC_H
@@ -63,6 +66,14 @@ void rtc_set_ram_size(RTCState *s, uint64_t below_4g, uint64_t above_4g);
  * d (CD-ROM), n (network). -EINVAL with errp set for anything else. */
 int rtc_set_boot_order(RTCState *s, const char *order, bool floppy_signature_check,
                        Error **errp);
+/* Floppy drive types for A: and B: (0 none, 1 360K, 2 1.2M, 3 720K,
+ * 4 1.44M, 5 2.88M) and the equipment byte (FPU and PS/2 mouse bits). */
+void rtc_set_equipment(RTCState *s, int floppy_a, int floppy_b, bool fpu, bool ps2_mouse);
+/* Hard disk 0 or 1 as the AT's "user type" 47 with this geometry
+ * (cylinders 0 removes the disk). */
+void rtc_set_hd_geometry(RTCState *s, int disk, unsigned cylinders, unsigned heads,
+                         unsigned sectors);
+void rtc_set_cpu_count(RTCState *s, unsigned cpus);
 /* BIOS disk translation for IDE disk 0-7 (controller*2 + unit): 0 none,
  * 1 LBA, 2 large, 3 r-echs. */
 void rtc_set_disk_translation(RTCState *s, int disk, int mode);

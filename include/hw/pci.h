@@ -50,6 +50,11 @@
 
 #define PCI_HEADER_TYPE_MULTI_FUNCTION 0x80
 
+/* Default subsystem IDs (Red Hat / QEMU virtual machine), set by
+ * pci_device_init(); a device may replace them afterwards. */
+#define PCI_SUBSYSTEM_VENDOR_QEMU 0x1af4
+#define PCI_SUBSYSTEM_ID_QEMU     0x1100
+
 /* Command register bits. */
 #define PCI_COMMAND_IO            0x0001
 #define PCI_COMMAND_MEMORY        0x0002

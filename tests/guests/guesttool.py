@@ -343,6 +343,19 @@ def cmd_initramfs(args):
     c.file("etc/modules", ("".join("%s/%s\n" % (idx.version, idx.paths[m].replace(".ko.xz", ".ko"))
                                    for m in order)).encode())
     c.file("etc/minipc-guest", ("kernel=%s\nmodules=%s\n" % (idx.version, " ".join(order))).encode())
+    # every program the inittab names must be in the archive (a file
+    # missing from the overlay would otherwise show only at boot)
+    inittab = os.path.join(args.overlay, "etc", "inittab")
+    if os.path.exists(inittab):
+        with open(inittab) as f:
+            for line in f:
+                fields = line.strip().split(":", 3)
+                if line.startswith("#") or len(fields) != 4:
+                    continue
+                prog = fields[3].split()[0].lstrip("-")
+                if prog.startswith("/") and prog.lstrip("/") not in c.names and \
+                        not prog.startswith(("/bin/", "/sbin/", "/usr/")):
+                    die("%s runs %s, which is not in the initramfs" % (inittab, prog))
     raw = c.finish()
     tmp = args.out + ".tmp"
     with open(tmp, "wb") as f:

@@ -25,6 +25,12 @@ PROG=$(basename "$0" .sh)
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
 
+# Temporary directories to remove however the script ends.
+CLEANUP=
+cleanup() { [ -z "$CLEANUP" ] || rm -rf $CLEANUP; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
 # One builder at a time per cache (two test processes may both build on
 # demand). The scripts a builder runs inherit its lock.
 if [ -z "${MINIPC_GUESTS_LOCKED:-}" ] && command -v flock >/dev/null 2>&1; then
@@ -192,6 +198,7 @@ syslinux_disk() {
     need_cmd syslinux syslinux
     need_file /usr/lib/syslinux/mbr/mbr.bin syslinux-common
     _w=$(mktemp -d "${TMPDIR:-/tmp}/minipc-disk.XXXXXX")
+    CLEANUP="$CLEANUP $_w"
     # partition starts at 1 MiB (sector 2048), spans the rest of the disk
     _psec=$(( (_mib - 1) * 2048 ))
     # FAT16 with the partition offset as "hidden sectors", as a real

@@ -52,6 +52,9 @@ SRC = os.environ.get("MINIPC_SRC") or os.path.dirname(os.path.dirname(
 SERIAL_CMDLINE = "console=ttyS0,115200n8"
 # What the small Linux guest prints when its shell on ttyS0 is ready.
 READY_MARKER = r"MINIPC-GUEST-READY on /dev/ttyS0"
+# Guest output that means a boot has failed (for wait_for's `fail`).
+FAILURE_RE = (r"Kernel panic - not syncing|can't run '[^']*': |"
+              r"No bootable device|Could not find kernel image")
 # What the Debian installer asks first on its serial console.
 INSTALLER_LANGUAGE = r"Choose the language"
 
@@ -81,6 +84,10 @@ class TestlibError(Exception):
 
 class GuestTimeout(TestlibError):
     """A hang guard expired while waiting for the guest or the emulator."""
+
+
+class GuestFailure(TestlibError):
+    """The guest printed something that means the wait cannot succeed."""
 
 
 class EmulatorExited(TestlibError):
@@ -278,13 +285,17 @@ class Serial:
             data = data.encode()
         self.sock.sendall(data)
 
-    def wait_for(self, pattern, timeout=600, flags=re.S):
+    def wait_for(self, pattern, timeout=600, flags=re.S, fail=None):
         """Waits for `pattern` (regex on the latin-1 text) after the cursor.
 
         Returns the match (its positions are relative to the cursor at the
         call) and moves the cursor after it. `timeout` is a hang guard.
+        `fail`: a regex that ends the wait at once with GuestFailure when it
+        shows up first (e.g. FAILURE_RE: kernel panics), instead of waiting
+        for the guard.
         """
         rx = re.compile(pattern, flags) if isinstance(pattern, str) else pattern
+        frx = re.compile(fail, flags) if isinstance(fail, str) else fail
         deadline = time.monotonic() + guard(timeout)
         with self.cond:
             start = self.pos
@@ -294,6 +305,10 @@ class Serial:
                 if m:
                     self.pos = start + m.end()
                     return m
+                f = frx.search(text) if frx else None
+                if f:
+                    raise GuestFailure("%r on the serial port while waiting for %r; last output:\n%s"
+                                       % (f.group(0), rx.pattern, text[-3000:]))
                 if self.closed or not self.alive():
                     raise EmulatorExited("serial closed / emulator gone while waiting for %r; "
                                          "last output:\n%s" % (rx.pattern, text[-2000:]))
@@ -532,7 +547,9 @@ class Machine:
     class adds: -serial, -monitor, -qmp (on request), -display none (unless
     `display` is given, e.g. "sdl", or args already choose one), and for
     QEMU "-accel tcg". kind: "minipc" or "qemu" (default: MINIPC_EMULATOR,
-    else minipc). A missing binary skips the test.
+    else minipc). A missing binary skips the test. Without `workdir` it
+    makes a temporary one, removed by cleanup() (or leaving a `with`
+    block); quit()/kill() end the process but keep the files to inspect.
     """
 
     def __init__(self, args, kind=None, workdir=None, serial=True, monitor=True,

@@ -28,7 +28,7 @@ def programs():
     if not os.path.isdir(ASMDIR):
         return []
     return sorted(f[:-4] for f in os.listdir(ASMDIR)
-                  if f.endswith(".asm") and not f.startswith(("selftest-", "bench-")))
+                  if f.endswith(".asm") and not f.startswith(("selftest-", "bench-", "mb-")))
 
 
 def qemu_skip_reason(name):

@@ -72,6 +72,11 @@ class SerialShellTest(unittest.TestCase):
         with self.assertRaises(tl.GuestTimeout):
             self.serial.wait_for(r"one", timeout=0.3)
 
+    def test_wait_for_failure_pattern(self):
+        self.serial.write("echo 'Kernel panic - not syncing: VFS'\n")
+        with self.assertRaises(tl.GuestFailure):
+            self.serial.wait_for(r"READY", timeout=30, fail=tl.FAILURE_RE)
+
 
 class MonitorTest(unittest.TestCase):
     XP = ("00000000000b8000: 0x0748 0x0769 0x0720 0x07c4 0x0720 0x0720 0x0720 0x0720\r\n")

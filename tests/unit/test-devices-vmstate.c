@@ -422,7 +422,7 @@ START_TEST(test_i8042_round_trip)
         ck_assert_uint_eq(inb(&io_b, 0x60), inb(&io_a, 0x60));
         n++;
     }
-    ck_assert_int_gt(n, 30);
+    ck_assert_int_gt(n, 15);
     ck_assert_uint_eq(inb(&io_b, 0x64) & 1, 0);
 
     static const uint8_t many = 30, set7 = 7, id9 = 9;

@@ -835,6 +835,7 @@ static void dirty_host(void)
     env.fsw = (uint16_t)((rnd() & (cw & 0x3f)) | (rnd() & FSW_CC_MASK) | (rndn(8) << 11));
     env.ftw = 0xffff;
     __asm__ volatile("fldenv %0" : : "m"(env) : ALL_X87);
+    fpm_host_sync();
 }
 
 static bool host_clean(uint16_t cw_before, unsigned top_before, char *why, size_t n)

@@ -379,6 +379,33 @@ START_TEST(test_cmos_helpers)
 
     rtc_set_memory(rtc, RTC_CMOS_CPU_COUNT, 3);
     ck_assert_uint_eq(cmos_read(0x5f), 3);
+    rtc_set_cpu_count(rtc, 2);
+    ck_assert_uint_eq(cmos_read(0x5f), 1);
+
+    rtc_set_equipment(rtc, 4, 0, true, true);
+    ck_assert_uint_eq(cmos_read(0x10), 0x40);
+    ck_assert_uint_eq(cmos_read(0x14), 0x07);
+    rtc_set_equipment(rtc, 4, 3, true, false);
+    ck_assert_uint_eq(cmos_read(0x10), 0x43);
+    ck_assert_uint_eq(cmos_read(0x14), 0x43);
+    rtc_set_equipment(rtc, 0, 0, false, false);
+    ck_assert_uint_eq(cmos_read(0x14), 0x00);
+
+    rtc_set_hd_geometry(rtc, 0, 1024, 16, 63);
+    ck_assert_uint_eq(cmos_read(0x12), 0xf0);
+    ck_assert_uint_eq(cmos_read(0x19), 47);
+    ck_assert_uint_eq(cmos_read(0x1b), 0x00);
+    ck_assert_uint_eq(cmos_read(0x1c), 0x04);
+    ck_assert_uint_eq(cmos_read(0x1d), 16);
+    ck_assert_uint_eq(cmos_read(0x20), 0xc8);
+    ck_assert_uint_eq(cmos_read(0x23), 63);
+    rtc_set_hd_geometry(rtc, 1, 20, 4, 17);
+    ck_assert_uint_eq(cmos_read(0x12), 0xff);
+    ck_assert_uint_eq(cmos_read(0x24), 20);
+    ck_assert_uint_eq(cmos_read(0x29), 0xc0);
+    rtc_set_hd_geometry(rtc, 0, 0, 0, 0);
+    ck_assert_uint_eq(cmos_read(0x12), 0x0f);
+    rtc_set_hd_geometry(rtc, 2, 1, 1, 1);        /* no such disk */
     rtc_set_memory(rtc, 0x00, 0x77);              /* clock registers refused */
     rtc_set_memory(rtc, 200, 1);
     ck_assert_uint_eq(rtc_get_memory(rtc, 200), 0xff);

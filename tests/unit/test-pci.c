@@ -103,6 +103,8 @@ START_TEST(test_config_mechanism)
     ck_assert_uint_eq(cfg_read(PCI_DEVFN(1, 0), 0x0a, 2), 0x0601);
     ck_assert_uint_eq(cfg_read(PCI_DEVFN(1, 0), 0x0e, 1), 0x80);  /* multi-function */
     ck_assert_uint_eq(cfg_read(PCI_DEVFN(1, 0), 0x60, 4), 0x80808080);
+    /* SeaBIOS recognises QEMU's board by the host bridge's subsystem IDs. */
+    ck_assert_uint_eq(cfg_read(0, 0x2c, 4), 0x11001af4);
     /* Absent function, other bus, enable bit clear: all ones. */
     ck_assert_uint_eq(cfg_read(PCI_DEVFN(5, 0), 0, 4), 0xffffffff);
     address_space_write_sized(board->io_as, 0xcf8, 0x80010000, 4);

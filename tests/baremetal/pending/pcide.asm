@@ -119,6 +119,9 @@ test_main:
         mov     eax, 0x80000000
         call    cfg_read
         CHECK_EQ eax, 0x12378086, "i440FX ID"
+        mov     eax, 0x8000002c
+        call    cfg_read
+        CHECK_EQ eax, 0x11001af4, "host bridge subsystem IDs"
         mov     eax, 0x80000800
         call    cfg_read
         CHECK_EQ eax, 0x70008086, "PIIX3 ID"
