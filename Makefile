@@ -87,7 +87,7 @@ $(B)/tests/fuzz/smoke-%: $(B)/tests/fuzz/fuzz-%.o $(B)/tests/fuzz/smoke-main.o $
 
 $(B)/tests/fuzz/libfuzzer-%: $(S)/tests/fuzz/fuzz-%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(filter-out -fsanitize% -fno-sanitize%,$(ALL_CFLAGS)) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+	$(CLANG) $(filter-out -fsanitize% -fno-sanitize% -Werror -Wshadow=local,$(ALL_CFLAGS)) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 
 fuzz: $(FUZZ_LIBFUZZER_BINS)
 
